@@ -1,8 +1,58 @@
 """avian: a batteries-included async web framework (ASGI 3, Python 3.11+)."""
 
 from . import errors
-from .errors import ConfigurationError, HTTPError
-from .http.limits import BodyLimits, HeaderLimits
+from .app import App
+from .context import Context, State
+from .errors import AvianError, BodyError, ConfigurationError, HTTPError
+from .http.client_ip import ProxyConfig
+from .http.cookies import RequestCookies, ResponseCookies
+from .http.headers import Headers, HeaderValueError, MutableHeaders
+from .http.limits import KiB, MiB, BodyLimits, HeaderLimits
+from .http.query import QueryParams
+from .http.request import Request
+from .http.response import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from .routing.router import CallNext, Middleware, RouteInfo, Router, when
 
-__all__ = ["BodyLimits", "ConfigurationError", "HTTPError", "HeaderLimits", "errors"]
+__all__ = [
+    "App",
+    "AvianError",
+    "BodyError",
+    "BodyLimits",
+    "CallNext",
+    "ConfigurationError",
+    "Context",
+    "FileResponse",
+    "HTMLResponse",
+    "HTTPError",
+    "HeaderLimits",
+    "HeaderValueError",
+    "Headers",
+    "JSONResponse",
+    "KiB",
+    "MiB",
+    "Middleware",
+    "MutableHeaders",
+    "PlainTextResponse",
+    "ProxyConfig",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "RequestCookies",
+    "Response",
+    "ResponseCookies",
+    "RouteInfo",
+    "Router",
+    "State",
+    "StreamingResponse",
+    "errors",
+    "when",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,835 @@
+"""The application: an ASGI 3 callable that owns the route tree, lifecycle and error handling.
+
+Routes, hooks and middleware are registered first; on the first lifespan startup (or the
+first request, if the server skips lifespan) the app *freezes*: every route's pipeline is
+compiled and the route tables are built, and further registration raises.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
+
+from . import errors
+from .context import Context, State
+from .errors import ClientDisconnect, ConfigurationError, HTTPError
+from .http.client_ip import ProxyConfig
+from .http.limits import BodyLimits, HeaderLimits
+from .http.problem import problem_response
+from .http.response import HTMLResponse, RedirectResponse, Response
+from .params import analyse_handler, path_converter_hint
+from .pipeline import Runner, compile_pipeline, finalize, make_core
+from .routing.patterns import CONVERTERS, PathPattern, Segment, parse_pattern
+from .routing.router import (
+    ASGIApp,
+    Hook,
+    Level,
+    Middleware,
+    Route,
+    RouteDef,
+    RouteInfo,
+    Router,
+    matches_filter,
+)
+from .routing.table import MethodMap, RouteTable
+
+__all__ = ["App"]
+
+logger = logging.getLogger("avian")
+
+F = TypeVar("F", bound=Callable[..., Any])
+Scope = dict[str, Any]
+ExceptionHandler = Callable[[Context, Exception], Any]
+LifecycleHook = Callable[..., Any]
+ErrorHook = Callable[[BaseException, Context | None], Any]
+
+_DEFAULT_ENTRY = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>avian</title></head>
+<body style="font-family:system-ui,sans-serif;margin:4rem auto;max-width:36rem">
+<h1>avian is running</h1><p>No route is registered for <code>/</code> yet.</p></body></html>
+"""
+
+
+class _WebSocketRoute:
+    """A compiled websocket route: pattern, handler endpoint and handshake hooks."""
+
+    __slots__ = ("before", "definition", "endpoint", "options", "pattern")
+
+    def __init__(
+        self,
+        definition: RouteDef,
+        pattern: PathPattern,
+        endpoint: Callable[[Any], Awaitable[None]],
+        before: list[Hook],
+        options: dict[str, Any],
+    ) -> None:
+        self.definition = definition
+        self.pattern = pattern
+        self.endpoint = endpoint
+        self.before = before
+        self.options = options
+
+
+class App(Router):
+    """An avian application.
+
+    Options (all keyword-only):
+
+    ``debug``: tracebacks in 500 responses.  ``limits``: :class:`BodyLimits` for every route
+    (routes may override).  ``header_limits``: :class:`HeaderLimits` (431 beyond).
+    ``trust_proxy``: ``False`` (default), ``True`` (trust loopback proxies) or a
+    :class:`ProxyConfig`.  ``redirect_slashes``: redirect ``/x/`` <-> ``/x`` (308) when only
+    the other exists.  ``method_override``: honour ``_method`` in urlencoded POST forms.
+    ``method_override_header``: also honour ``X-HTTP-Method-Override`` (off by default).
+    ``allowed_methods``: a global method filter (405 for others).  ``request_id_header``:
+    incoming header trusted as the request id.  ``log_exceptions``: log unhandled errors.
+    ``default_entry``: serve a built-in page at ``/`` when nothing else does.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        limits: BodyLimits | None = None,
+        header_limits: HeaderLimits | None = None,
+        trust_proxy: bool | ProxyConfig = False,
+        redirect_slashes: bool = True,
+        method_override: bool = True,
+        method_override_header: bool = False,
+        allowed_methods: Iterable[str] | None = None,
+        request_id_header: str | None = "x-request-id",
+        log_exceptions: bool = True,
+        default_entry: bool = False,
+        ws_allowed_origins: Sequence[str] = (),
+        ws_max_message_size: int = 1024 * 1024,
+        middleware: Sequence[Middleware] = (),
+        routers: Sequence[Router] = (),
+        on_ready: Sequence[LifecycleHook] = (),
+        on_shutdown: Sequence[LifecycleHook] = (),
+        on_error: Sequence[ErrorHook] = (),
+    ) -> None:
+        super().__init__(middleware=middleware)
+        self.debug = debug
+        self.limits = limits or BodyLimits()
+        self.header_limits = header_limits or HeaderLimits()
+        if trust_proxy is True:
+            self.proxy: ProxyConfig | None = ProxyConfig()
+        elif trust_proxy is False:
+            self.proxy = None
+        elif isinstance(trust_proxy, ProxyConfig):
+            self.proxy = trust_proxy
+        else:
+            raise ConfigurationError("trust_proxy must be a bool or a ProxyConfig")
+        self.redirect_slashes = redirect_slashes
+        self.method_override = method_override
+        self.method_override_header = method_override_header
+        self.allowed_methods = (
+            frozenset(m.upper() for m in allowed_methods) if allowed_methods is not None else None
+        )
+        self.request_id_header = request_id_header.lower() if request_id_header else None
+        self.log_exceptions = log_exceptions
+        self.default_entry = default_entry
+        self.ws_allowed_origins = tuple(ws_allowed_origins)
+        self.ws_max_message_size = ws_max_message_size
+        self.state = State()
+        """App-scoped values (``app.state.db = ...``), shared by every request."""
+        self.server_address: Any = None
+        self._shutdown_callback: Callable[[], None] | None = None
+
+        self._before_all: list[tuple[Hook, tuple[str, ...], tuple[str, ...]]] = []
+        self._after_all: list[tuple[Hook, tuple[str, ...], tuple[str, ...]]] = []
+        self._exception_handlers: dict[Any, ExceptionHandler] = {}
+        self._not_found_handler: tuple[Callable[..., Any], frozenset[str] | None] | None = None
+        self._on_ready: list[LifecycleHook] = list(on_ready)
+        self._on_shutdown: list[LifecycleHook] = list(on_shutdown)
+        self._on_error: list[ErrorHook] = list(on_error)
+        self._asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        for router in routers:
+            self.include(router)
+
+        # Built by _freeze():
+        self._table: RouteTable[Route] = RouteTable()
+        self._ws_table: RouteTable[_WebSocketRoute] = RouteTable()
+        self._routes_by_name: dict[str, list[Route]] = {}
+        self._mount_list: list[tuple[str, ASGIApp]] = []
+        self._fallback: Runner | None = None
+        self._handler_cache: dict[type, ExceptionHandler | None] = {}
+        self._entry: ASGIApp = self._dispatch
+        self._started = False
+
+    # --- registration specific to the app -----------------------------------------------------
+
+    def before_all(
+        self,
+        *hooks: Hook,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+    ) -> Any:
+        """Hooks run before every route (YinzerFlow ``beforeAll``), optionally only for routes
+        matching ``include`` or not matching ``exclude`` (names, paths or globs)."""
+        self._check_open()
+        for hook in hooks:
+            self._before_all.append((hook, tuple(include), tuple(exclude)))
+        return hooks[0] if len(hooks) == 1 else self
+
+    def after_all(
+        self,
+        *hooks: Hook,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+    ) -> Any:
+        """Hooks run after every route, outermost; they see and may change ``ctx.response``."""
+        self._check_open()
+        for hook in hooks:
+            self._after_all.append((hook, tuple(include), tuple(exclude)))
+        return hooks[0] if len(hooks) == 1 else self
+
+    def exception_handler(self, key: int | type[BaseException]) -> Callable[[F], F]:
+        """Register ``async def handler(ctx, exc)`` for a status code or exception class.
+
+        Lookup order: the status of an :class:`HTTPError`, then the exception's classes from
+        most to least specific.  The handler's return value becomes the response.
+        """
+        if not (
+            (isinstance(key, int) and 400 <= key <= 599)
+            or (isinstance(key, type) and issubclass(key, BaseException))
+        ):
+            raise ConfigurationError(f"exception_handler key must be a 4xx/5xx status or an exception class: {key!r}")
+
+        def decorator(handler: F) -> F:
+            self._check_open()
+            self._exception_handlers[key] = handler
+            return handler
+
+        return decorator
+
+    def add_exception_handler(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
+        self.exception_handler(key)(handler)
+
+    def not_found(self, handler: Callable[..., Any], methods: Iterable[str] | None = None) -> Callable[..., Any]:
+        """Serve unmatched requests with ``handler(ctx)`` (Harpia ``setNotFound``): one handler,
+        optionally only for some methods (others get the default 404)."""
+        self._check_open()
+        if self._not_found_handler is not None:
+            raise ConfigurationError("a not-found handler is already set")
+        allowed = frozenset(m.upper() for m in methods) if methods is not None else None
+        self._not_found_handler = (handler, allowed)
+        return handler
+
+    set_not_found = not_found
+
+    def on_ready(self, fn: F) -> F:
+        """Run ``fn(app)`` (or ``fn()``) at startup, after routes are compiled; in order."""
+        self._on_ready.append(fn)
+        return fn
+
+    on_startup = on_ready
+
+    def on_shutdown(self, fn: F) -> F:
+        """Run ``fn(app)`` (or ``fn()``) at shutdown, after in-flight requests finished."""
+        self._on_shutdown.append(fn)
+        return fn
+
+    def on_error(self, fn: F) -> F:
+        """Report unhandled errors: ``fn(error, ctx)``; ``ctx`` is ``None`` outside requests."""
+        self._on_error.append(fn)
+        return fn
+
+    def add_asgi_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> App:
+        """Wrap the whole app in a pure ASGI middleware: ``cls(app, **options)``.
+        The first added is the outermost."""
+        self._check_open()
+        self._asgi_middleware.append((cls, options))
+        return self
+
+    def autodiscover(self, package: str, *, suffix: str = "") -> list[Router]:
+        """Import every module of ``package`` (recursively) and include each module-level
+        :class:`Router` not included yet (te.js target auto-registration).  With ``suffix``
+        (e.g. ``"_routes"``), only modules whose name ends with it are imported."""
+        self._check_open()
+        root = importlib.import_module(package)
+        modules = [root]
+        for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=package + "."):
+            if suffix and not info.name.rsplit(".", 1)[-1].endswith(suffix):
+                continue
+            modules.append(importlib.import_module(info.name))
+        found: list[Router] = []
+        for module in modules:
+            for value in vars(module).values():
+                if isinstance(value, Router) and not isinstance(value, App) and value._parent is None:
+                    self.include(value)
+                    found.append(value)
+        return found
+
+    # --- introspection ------------------------------------------------------------------------
+
+    def describe_routes(self) -> list[RouteInfo]:
+        """Every route, websocket route and mount, in registration order."""
+        infos: list[RouteInfo] = []
+        for full, definition, _ in self.walk():
+            handler = definition.handler
+            qualname = getattr(handler, "__qualname__", None) or type(handler).__qualname__
+            module = getattr(handler, "__module__", None)
+            infos.append(
+                RouteInfo(
+                    methods=definition.methods or (),
+                    path=parse_pattern(full).path,
+                    name=definition.name,
+                    handler=f"{module}.{qualname}" if module else qualname,
+                    kind=definition.kind,
+                )
+            )
+        for path, app in self.walk_mounts():
+            infos.append(RouteInfo((), path, None, getattr(app, "__qualname__", type(app).__qualname__), "mount"))
+        return infos
+
+    def list_endpoints(self, grouped: bool = False) -> list[str] | dict[str, list[str]]:
+        """te.js ``listAllEndpoints``: paths, or paths grouped by their first segment."""
+        paths = list(dict.fromkeys(info.path for info in self.describe_routes()))
+        if not grouped:
+            return paths
+        groups: dict[str, list[str]] = {}
+        for path in paths:
+            first = path.strip("/").split("/", 1)[0]
+            groups.setdefault(first or "/", []).append(path)
+        return groups
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route called ``name`` with ``params`` filled in."""
+        self._freeze()
+        routes = self._routes_by_name.get(name)
+        if not routes:
+            raise ConfigurationError(f"no route named {name!r}")
+        patterns = {r.pattern.path for r in routes}
+        if len(patterns) > 1:
+            raise ConfigurationError(
+                f"route name {name!r} is ambiguous ({', '.join(sorted(patterns))}); give routes distinct names"
+            )
+        return routes[0].pattern.build(params)
+
+    # --- running ------------------------------------------------------------------------------
+
+    def listen(self, **options: Any) -> None:
+        """Serve with uvicorn (see :func:`avian.server.serve` for every option)."""
+        from .server import serve
+
+        serve(self, **options)
+
+    def request_shutdown(self) -> None:
+        """Ask the running server to shut down gracefully (like SIGTERM)."""
+        if self._shutdown_callback is None:
+            raise RuntimeError("the app is not being served by avian's server")
+        self._shutdown_callback()
+
+    close = request_shutdown
+
+    # --- compilation --------------------------------------------------------------------------
+
+    def _freeze(self) -> None:
+        if self._frozen:
+            return
+        self._freeze_tree()
+        for full, definition, levels in self.walk():
+            if definition.kind == "websocket":
+                self._compile_ws(full, definition, levels)
+            else:
+                self._compile_http(full, definition, levels)
+        mounts = list(self.walk_mounts())
+        mounts.sort(key=lambda m: len(m[0]), reverse=True)
+        self._mount_list = mounts
+        self._fallback = self._compile_fallback()
+        entry: ASGIApp = self._dispatch
+        for cls, options in reversed(self._asgi_middleware):
+            entry = cls(entry, **options)
+        self._entry = entry
+
+    def _app_level(self, route_path: str, name: str | None) -> Level:
+        level = self._level("", route_path)
+        level.before = [
+            hook
+            for hook, inc, exc in self._before_all
+            if (not inc or matches_filter(inc, route_path, name)) and not matches_filter(exc, route_path, name)
+        ] + level.before
+        level.after = level.after + [
+            hook
+            for hook, inc, exc in self._after_all
+            if (not inc or matches_filter(inc, route_path, name)) and not matches_filter(exc, route_path, name)
+        ]
+        return level
+
+    def _pattern_for(self, full: str, definition: RouteDef) -> PathPattern:
+        """Parse the path; a plain ``{id}`` takes the handler's annotation (``id: int``)."""
+        pattern = parse_pattern(full)
+        if definition.kind != "http" or not callable(definition.handler):
+            return pattern
+        segments = list(pattern.segments)
+        changed = False
+        for i, seg in enumerate(segments):
+            if seg.converter is not None and seg.converter.name == "str" and seg.param is not None:
+                hint = path_converter_hint(definition.handler, seg.param)
+                if hint and hint != "str":
+                    segments[i] = Segment("{" + f"{seg.param}:{hint}" + "}", seg.param, CONVERTERS[hint])
+                    changed = True
+        if not changed:
+            return pattern
+        return parse_pattern("/" + "/".join(s.text for s in segments))
+
+    def _compile_http(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
+        pattern = self._pattern_for(full, definition)
+        levels[0] = self._app_level(pattern.path, definition.name)
+        where = f"route {','.join(definition.methods or ('*',))} {pattern.path}"
+        plan = analyse_handler(definition.handler, pattern.param_names, where)
+        core = make_core(plan.call, definition.status)
+        run = compile_pipeline(levels, core, definition.status, self._handle_exception)
+        limits = self.limits.with_overrides(definition.limits)
+        route = Route(definition, pattern, limits, run)
+        self._table.add(pattern, definition.methods, route)
+        if definition.name:
+            self._routes_by_name.setdefault(definition.name, []).append(route)
+
+    def _compile_ws(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
+        from .websockets import normalize_ws_handler
+
+        pattern = parse_pattern(full)
+        levels[0] = self._app_level(pattern.path, definition.name)
+        before = [hook for level in levels for hook in level.before]
+        endpoint = normalize_ws_handler(definition.handler)
+        ws_route = _WebSocketRoute(definition, pattern, endpoint, before, definition.options)
+        self._ws_table.add(pattern, None, ws_route)
+
+    def _compile_fallback(self) -> Runner:
+        """The pipeline for requests no route serves: 404, 405, automatic OPTIONS.
+        It runs the app's unscoped middleware and unfiltered before_all/after_all hooks."""
+        level = Level(
+            [mw for scope, mw in self._middleware if scope is None],
+            [h for h, inc, _ in self._before_all if not inc],
+            [h for h, inc, _ in self._after_all if not inc],
+        )
+        not_found = self._not_found_handler
+        not_found_plan = analyse_handler(not_found[0], (), "not-found handler") if not_found else None
+
+        async def fallback_core(ctx: Context) -> Response:
+            allow: list[str] | None = ctx.__dict__.get("_allow")
+            if allow is not None:
+                if ctx.scope["method"] == "OPTIONS":
+                    response = Response.make(b"", 204, None)
+                    response.headers.set("allow", ", ".join(allow))
+                    return response
+                raise errors.method_not_allowed(
+                    f"{ctx.scope['method']} is not allowed here", allow=allow
+                )
+            redirect = self._slash_redirect(ctx.scope)
+            if redirect is not None:
+                return redirect
+            if not_found is not None and not_found_plan is not None:
+                methods = not_found[1]
+                if methods is None or ctx.scope["method"] in methods:
+                    return finalize(ctx, await not_found_plan.call(ctx), 404)
+            if self.default_entry and ctx.scope["path"] == "/" and ctx.scope["method"] in ("GET", "HEAD"):
+                return HTMLResponse(_DEFAULT_ENTRY)
+            raise errors.not_found(f"no route for {ctx.scope['method']} {ctx.scope['path']}")
+
+        return compile_pipeline([level], fallback_core, 404, self._handle_exception)
+
+    def _slash_redirect(self, scope: Scope) -> Response | None:
+        if not self.redirect_slashes or scope["method"] not in ("GET", "HEAD"):
+            return None
+        path: str = scope["path"]
+        if path == "/" or path.startswith("//"):
+            return None  # "//evil.example" would be an open redirect
+        other = path[:-1] if path.endswith("/") else path + "/"
+        found = self._table.match(other)
+        if found is None or found[0].lookup(scope["method"]) is None:
+            return None
+        target = scope.get("root_path", "") + other
+        qs = scope.get("query_string", b"")
+        if qs:
+            target += "?" + qs.decode("latin-1")
+        return RedirectResponse(target, 308)
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def _find_exception_handler(self, exc: Exception) -> ExceptionHandler | None:
+        handlers = self._exception_handlers
+        if not handlers:
+            return None
+        if isinstance(exc, HTTPError):
+            found = handlers.get(exc.status)
+            if found is not None:
+                return found
+        cls = type(exc)
+        if cls in self._handler_cache:
+            return self._handler_cache[cls]
+        result = None
+        for klass in cls.__mro__:
+            if klass in handlers:
+                result = handlers[klass]
+                break
+        self._handler_cache[cls] = result
+        return result
+
+    async def _handle_exception(self, ctx: Context, exc: Exception) -> Response:
+        """Turn an exception into a response; unhandled ones are reported and become 500s."""
+        if isinstance(exc, ClientDisconnect):
+            raise exc
+        ctx.error = exc
+        handler = self._find_exception_handler(exc)
+        if handler is not None:
+            try:
+                result = handler(ctx, exc)
+                if inspect.isawaitable(result):
+                    result = await result
+                status = exc.status if isinstance(exc, HTTPError) else 500
+                response = finalize(ctx, result, status)
+                return response
+            except ClientDisconnect:
+                raise
+            except Exception as handler_exc:
+                await self.report_error(handler_exc, ctx)
+                return self._problem(ctx, HTTPError(500), handler_exc)
+        if isinstance(exc, HTTPError):
+            return self._problem(ctx, exc, None)
+        await self.report_error(exc, ctx)
+        return self._problem(ctx, HTTPError(500), exc)
+
+    def _problem(self, ctx: Context, error: HTTPError, cause: BaseException | None) -> Response:
+        tb = None
+        if self.debug and cause is not None:
+            tb = "".join(traceback.format_exception(cause))
+        accept = None
+        for k, v in ctx.scope.get("headers", ()):
+            if k == b"accept":
+                accept = v.decode("latin-1")
+                break
+        response = problem_response(error, instance=ctx.scope.get("path"), accept=accept, traceback=tb)
+        pending = ctx._response
+        if pending is not None and pending is not response:
+            # Keep cookies/headers set before the error (e.g. a session cookie) but not a
+            # half-built body's headers.
+            for k, v in pending.raw_headers:
+                if k == b"set-cookie":
+                    response.raw_headers.append((k, v))
+        ctx._response = response
+        return response
+
+    async def report_error(self, error: BaseException, ctx: Context | None = None) -> None:
+        """Log an unhandled error and pass it to every ``on_error`` hook (errors inside
+        those hooks are logged, never raised)."""
+        if self.log_exceptions:
+            where = f" during {ctx.scope.get('method', 'WS')} {ctx.scope.get('path')}" if ctx else ""
+            logger.error("unhandled error%s", where, exc_info=error)
+        for hook in self._on_error:
+            try:
+                result = hook(error, ctx)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("on_error hook %r failed", hook)
+
+    # --- ASGI ---------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if not self._frozen:
+            self._freeze()
+        await self._entry(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+
+    async def _reject(self, scope: Scope, send: Any, error: HTTPError) -> None:
+        """Answer before routing (bad headers, bad path): no pipeline runs."""
+        ctx = Context(self, scope, None, send)
+        await self._problem(ctx, error, None)(scope, None, send)
+
+    def _check_headers(self, scope: Scope) -> HTTPError | None:
+        headers = scope["headers"]
+        limits = self.header_limits
+        if len(headers) > limits.max_headers:
+            return errors.request_header_fields_too_large(f"more than {limits.max_headers} headers")
+        max_name = limits.max_name_length
+        max_value = limits.max_value_length
+        hosts = 0
+        for name, value in headers:
+            if len(name) > max_name or len(value) > max_value:
+                return errors.request_header_fields_too_large(
+                    f"header {name[:40].decode('latin-1')!r} is too long"
+                )
+            if name == b"host":
+                hosts += 1
+        if hosts > 1:
+            return errors.bad_request("more than one Host header")
+        return None
+
+    def _split_path(self, scope: Scope) -> list[str] | HTTPError | None:
+        """Segments decoded one by one when the raw path has escapes (so ``%2F`` stays inside
+        a segment); ``None`` when the plain path can be used."""
+        raw: bytes | None = scope.get("raw_path")
+        path: str = scope["path"]
+        if raw and b"%" in raw:
+            raw = raw.split(b"?", 1)[0]
+            try:
+                segments = [unquote_to_bytes(s).decode("utf-8") for s in raw[1:].split(b"/")]
+            except UnicodeDecodeError:
+                return errors.bad_request("path is not valid UTF-8")
+            for seg in segments:
+                if "\x00" in seg:
+                    return errors.bad_request("path contains a NUL byte")
+                if seg in (".", ".."):
+                    return errors.bad_request("path contains dot segments")
+            return segments
+        if "\x00" in path:
+            return errors.bad_request("path contains a NUL byte")
+        if "/." in path:
+            for seg in path.split("/"):
+                if seg in (".", ".."):
+                    return errors.bad_request("path contains dot segments")
+        return None
+
+    async def _method_override(self, scope: Scope, ctx_request: Any) -> str | None:
+        """The overriding method of a POST (``_method`` form field / header), if any."""
+        wanted: str | None = None
+        if self.method_override_header:
+            for k, v in scope["headers"]:
+                if k == b"x-http-method-override":
+                    wanted = v.decode("latin-1").upper()
+                    break
+        if wanted is None and self.method_override:
+            for k, v in scope["headers"]:
+                if k == b"content-type":
+                    if v.split(b";", 1)[0].strip().lower() == b"application/x-www-form-urlencoded":
+                        form = await ctx_request.form()
+                        value = form.get("_method")
+                        wanted = value.upper() if isinstance(value, str) else None
+                    break
+        if wanted in ("PUT", "PATCH", "DELETE"):
+            return wanted
+        return None
+
+    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
+        problem = self._check_headers(scope)
+        if problem is not None:
+            await self._reject(scope, send, problem)
+            return
+        method: str = scope["method"]
+        allowed = self.allowed_methods
+        if allowed is not None and method not in allowed:
+            error = errors.method_not_allowed(f"{method} is not allowed", allow=sorted(allowed))
+            await self._reject(scope, send, error)
+            return
+        split = self._split_path(scope)
+        if split is None:
+            found = self._table.match(scope["path"])
+        elif isinstance(split, HTTPError):
+            await self._reject(scope, send, split)
+            return
+        else:
+            found = self._table.match_segments(split)
+
+        ctx: Context
+        if found is None:
+            mounted = self._find_mount(scope)
+            if mounted is not None:
+                await mounted[1](mounted[0], receive, send)
+                return
+            ctx = Context(self, scope, receive, send)
+            run = self._fallback
+            assert run is not None
+        else:
+            entry, values = found
+            route = entry.lookup(method)
+            if method == "POST" and (self.method_override or self.method_override_header):
+                route, ctx = await self._override(scope, receive, send, entry, route, values)
+            else:
+                ctx = Context(self, scope, receive, send, route, entry.params_for(route, values) if values and route else None)
+            if route is None:
+                ctx.__dict__["_allow"] = entry.allowed()
+                run = self._fallback  # type: ignore[assignment]
+            else:
+                run = route.run
+        try:
+            try:
+                response = await run(ctx)
+            except ClientDisconnect:
+                return
+            except Exception as exc:
+                response = await self._handle_exception(ctx, exc)
+            try:
+                await response(scope, receive, send)
+            except ClientDisconnect:
+                return
+            except Exception as exc:
+                await self.report_error(exc, ctx)
+        finally:
+            req = ctx._request
+            if req is not None and req._form is not None:
+                await req.close()
+
+    async def _override(
+        self, scope: Scope, receive: Any, send: Any, entry: MethodMap[Route], route: Route | None, values: list[Any]
+    ) -> tuple[Route | None, Context]:
+        ctx = Context(self, scope, receive, send, route)
+        try:
+            wanted = await self._method_override(scope, ctx.request)
+        except HTTPError:
+            wanted = None  # the handler will meet the same body error when it reads the form
+        if wanted is not None:
+            overridden = entry.lookup(wanted)
+            scope["avian.original_method"] = scope["method"]
+            scope["method"] = wanted
+            route = overridden
+            ctx.route = route
+            if route is not None:
+                ctx._request.limits = route.limits  # type: ignore[union-attr]
+        if route is not None and values:
+            ctx.params = entry.params_for(route, values)
+            ctx._request.params = ctx.params  # type: ignore[union-attr]
+        return route, ctx
+
+    def _find_mount(self, scope: Scope) -> tuple[Scope, ASGIApp] | None:
+        path: str = scope["path"]
+        for prefix, app in self._mount_list:
+            if path == prefix or path.startswith(prefix + "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                child["path"] = path[len(prefix) :] or "/"
+                raw = scope.get("raw_path")
+                if raw:
+                    child["raw_path"] = raw[len(prefix.encode()) :] or b"/"
+                return child, app
+        return None
+
+    async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        from .websockets import WebSocket, run_websocket
+
+        split = self._split_path(scope)
+        if isinstance(split, HTTPError):
+            found = None
+        elif split is None:
+            found = self._ws_table.match(scope["path"])
+        else:
+            found = self._ws_table.match_segments(split)
+        if found is None:
+            mounted = self._find_mount(scope)
+            if mounted is not None:
+                await mounted[1](mounted[0], receive, send)
+                return
+            await self._deny_websocket(scope, send, 404)
+            return
+        entry, values = found
+        ws_route = entry.any
+        assert ws_route is not None
+        params = entry.params_for(ws_route, values) if values else {}
+        if ws_route.before:
+            ctx = Context(self, scope, receive, send, None, params)
+            try:
+                for hook in ws_route.before:
+                    result = hook(ctx)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    if result is not None or ctx.dispatched:
+                        status = finalize(ctx, result, 403).status
+                        await self._deny_websocket(scope, send, status if status >= 400 else 403)
+                        return
+            except HTTPError as exc:
+                await self._deny_websocket(scope, send, exc.status)
+                return
+            except Exception as exc:
+                await self.report_error(exc, ctx)
+                await self._deny_websocket(scope, send, 500)
+                return
+        options = ws_route.options
+        ws: WebSocket[Any] = WebSocket(
+            scope,
+            receive,
+            send,
+            params=params,
+            app=self,
+            max_message_size=options.get("max_message_size", self.ws_max_message_size),
+            allowed_origins=options.get("allowed_origins", self.ws_allowed_origins),
+        )
+
+        async def report(exc: BaseException) -> None:
+            await self.report_error(exc, None)
+
+        await run_websocket(ws_route.endpoint, ws, on_error=report)
+
+    async def _deny_websocket(self, scope: Scope, send: Any, status: int) -> None:
+        """Refuse a handshake: an HTTP response when the server supports it, else close."""
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            body = (errors.code_for_status(status) + "\n").encode()
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": body})
+            return
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
+
+    async def _run_lifecycle(self, hooks: list[LifecycleHook]) -> None:
+        for hook in hooks:
+            try:
+                arity = len(inspect.signature(hook).parameters)
+            except (TypeError, ValueError):
+                arity = 1
+            result = hook(self) if arity else hook()
+            if inspect.isawaitable(result):
+                await result
+
+    async def startup(self) -> None:
+        """Compile routes and run ``on_ready`` hooks (the lifespan startup does this)."""
+        self._freeze()
+        await self._run_lifecycle(self._on_ready)
+        self._started = True
+
+    async def shutdown(self) -> None:
+        """Run ``on_shutdown`` hooks; every hook runs even if an earlier one fails."""
+        failures: list[BaseException] = []
+        for hook in self._on_shutdown:
+            try:
+                await self._run_lifecycle([hook])
+            except Exception as exc:
+                failures.append(exc)
+                await self.report_error(exc, None)
+        self._started = False
+        if failures:
+            raise failures[0]
+
+    async def _lifespan(self, scope: Scope, receive: Any, send: Any) -> None:
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        try:
+            await self.startup()
+        except BaseException as exc:
+            logger.error("startup failed", exc_info=exc)
+            await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
+            if not isinstance(exc, Exception):
+                raise
+            return
+        if isinstance(scope.get("state"), dict):
+            scope["state"]["app"] = self
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        if message["type"] != "lifespan.shutdown":
+            return
+        try:
+            await self.shutdown()
+        except Exception as exc:
+            await send({"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"})
+            return
+        await send({"type": "lifespan.shutdown.complete"})

@@ -1,0 +1,168 @@
+"""Per-route pipelines, compiled once at startup.
+
+Each layer (app, every enclosing group, the route itself) contributes middleware and
+before/after hooks.  A layer's middleware wraps its hooks and everything inside it::
+
+    app mw -> before_all -> group mw -> group before -> route mw -> route before
+        -> handler -> route after -> group after -> after_all -> (back out through mw)
+
+which is YinzerFlow's documented order (MW-09).  Errors raised inside a layer become error
+responses at that layer's boundary, so after hooks and middleware always see a response
+(``ctx.error`` holds the exception).  Empty layers add no call at all.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .http.jsoncodec import encode_json
+from .http.response import Response, StreamingResponse
+from .routing.router import Hook, Level, Middleware
+
+if TYPE_CHECKING:
+    from .context import Context
+
+__all__ = ["Runner", "compile_pipeline", "finalize", "to_response"]
+
+Runner = Callable[["Context"], Awaitable[Response]]
+ErrorConverter = Callable[["Context", Exception], Awaitable[Response]]
+
+_JSON = "application/json"
+_TEXT = "text/plain"
+_OCTET = "application/octet-stream"
+_make = Response.make
+
+
+def to_response(value: Any, status: int = 200) -> Response:
+    """Turn a handler's return value into a response (DESIGN §3).
+
+    dict/list/Struct/dataclass/model -> JSON, ``str`` -> text, bytes -> octet-stream,
+    ``None`` -> 204 (or the route's non-200 status with no body), async or sync generators
+    -> streaming, a :class:`Response` as is.
+    """
+    t = type(value)
+    # PERF: exact-type checks first for the common cases.
+    if t is dict or t is list:
+        return _make(encode_json(value), status, _JSON)
+    if t is str:
+        return _make(value.encode(), status, _TEXT)
+    if value is None:
+        return _make(b"", 204 if status == 200 else status, None)
+    if isinstance(value, Response):
+        return value
+    if t is bytes or t is bytearray or t is memoryview:
+        return _make(bytes(value), status, _OCTET)
+    if isinstance(value, str):
+        return _make(value.encode(), status, _TEXT)
+    if isinstance(value, AsyncIterable) or inspect.isgenerator(value) or isinstance(value, Iterator):
+        return StreamingResponse(value, status)
+    return _make(encode_json(value), status, _JSON)
+
+
+def finalize(ctx: Context, value: Any, status: int) -> Response:
+    """The response for a handler's (or short-circuiting hook's) return value, merged with
+    whatever was set on ``ctx.response`` before."""
+    if isinstance(value, Response):
+        return ctx.dispatch(value)
+    pending = ctx._response
+    if pending is None:
+        response = ctx._response = to_response(value, status)
+        return response
+    if value is None and ctx.dispatched:
+        return pending
+    response = to_response(value, pending.status)
+    response.merge_from(pending)
+    ctx._response = response
+    return response
+
+
+def _as_async(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Hooks may be sync; wrap them once so the pipeline always awaits."""
+    target = inspect.unwrap(fn)
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(getattr(target, "__call__", None)):
+        return fn
+
+    async def call_sync(*args: Any) -> Any:
+        result = fn(*args)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    return call_sync
+
+
+def _wrap_hooks(
+    before: list[Hook], after: list[Hook], inner: Runner, status: int, on_error: ErrorConverter
+) -> Runner:
+    befores = tuple(_as_async(h) for h in before)
+    afters = tuple(_as_async(h) for h in after)
+
+    async def run_hooks(ctx: Context) -> Response:
+        try:
+            for hook in befores:
+                result = await hook(ctx)
+                if result is not None or ctx.dispatched:
+                    response = finalize(ctx, result, status)
+                    break
+            else:
+                response = await inner(ctx)
+        except Exception as exc:
+            response = await on_error(ctx, exc)
+        ctx._response = response
+        for hook in afters:
+            replaced = await hook(ctx)
+            if isinstance(replaced, Response):
+                ctx._response = replaced
+        return ctx._response  # type: ignore[return-value]
+
+    return run_hooks
+
+
+def _wrap_middleware(mw: Middleware, inner: Runner, on_error: ErrorConverter) -> Runner:
+    call_mw = _as_async(mw)
+
+    async def run_middleware(ctx: Context) -> Response:
+        async def call_next() -> Response:
+            try:
+                return await inner(ctx)
+            except Exception as exc:
+                return await on_error(ctx, exc)
+
+        response = await call_mw(ctx, call_next)
+        if not isinstance(response, Response):
+            raise TypeError(
+                f"middleware {getattr(mw, '__name__', mw)!r} must return a Response "
+                f"(the value of `await call_next()`), got {type(response).__name__}"
+            )
+        ctx._response = response
+        return response
+
+    return run_middleware
+
+
+def compile_pipeline(levels: list[Level], core: Runner, status: int, on_error: ErrorConverter) -> Runner:
+    """Wrap ``core`` in the layers, innermost last in ``levels``."""
+    run = core
+    for level in reversed(levels):
+        if level.before or level.after:
+            run = _wrap_hooks(level.before, level.after, run, status, on_error)
+        for mw in reversed(level.middleware):
+            run = _wrap_middleware(mw, run, on_error)
+    return run
+
+
+def make_core(call: Callable[[Context], Awaitable[Any]], status: int) -> Runner:
+    """The innermost runner: call the handler and convert what it returns."""
+
+    async def core(ctx: Context) -> Response:
+        value = await call(ctx)
+        # PERF: the common case, nothing set on ctx.response, handled inline.
+        if ctx._response is None:
+            response = ctx._response = to_response(value, status)
+            return response
+        return finalize(ctx, value, status)
+
+    return core
+

@@ -1,0 +1,431 @@
+"""Routers and groups: where routes, hooks and middleware are registered.
+
+A :class:`Router` is a node in a tree: it has a prefix, its own middleware and before/after
+hooks, routes, and child routers (``group()`` creates one, ``include()`` attaches one).  The
+:class:`~avian.app.App` is the root.  Nothing here runs per request: at startup the app walks
+the tree and compiles every route's pipeline (see :mod:`avian.pipeline`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+
+from ..errors import ConfigurationError
+from ..http.limits import BodyLimits
+from .patterns import join_paths, normalize_prefix
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..http.response import Response
+    from .patterns import PathPattern
+
+__all__ = [
+    "CallNext",
+    "Hook",
+    "Level",
+    "Middleware",
+    "Route",
+    "RouteDef",
+    "RouteInfo",
+    "Router",
+    "when",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+Hook = Callable[["Context"], Any]
+"""``async def hook(ctx)``; a before hook ends the request by returning a value."""
+CallNext = Callable[[], Awaitable["Response"]]
+Middleware = Callable[["Context", CallNext], Awaitable["Response"]]
+"""``async def mw(ctx, call_next) -> Response``: onion middleware."""
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
+class RouteInfo(NamedTuple):
+    """One line of the route table (``avian routes``, ``app.describe_routes()``)."""
+
+    methods: tuple[str, ...]
+    """Empty for a method-agnostic route."""
+    path: str
+    name: str | None
+    handler: str
+    kind: str
+    """``"http"``, ``"websocket"`` or ``"mount"``."""
+
+
+@dataclass(eq=False)
+class RouteDef:
+    """A route as registered, before compilation."""
+
+    path: str
+    methods: tuple[str, ...] | None
+    handler: Callable[..., Any]
+    name: str | None = None
+    status: int = 200
+    before: tuple[Hook, ...] = ()
+    after: tuple[Hook, ...] = ()
+    middleware: tuple[Middleware, ...] = ()
+    limits: BodyLimits | Mapping[str, Any] | None = None
+    kind: str = "http"
+    options: dict[str, Any] = field(default_factory=dict)
+    """Extra per-route options kept for features that read them (websocket settings...)."""
+
+
+@dataclass(eq=False)
+class Level:
+    """What one layer (app, group, route) adds around the handler."""
+
+    middleware: list[Middleware] = field(default_factory=list)
+    before: list[Hook] = field(default_factory=list)
+    after: list[Hook] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.middleware or self.before or self.after)
+
+
+class Route:
+    """A compiled route: its pattern, limits, and the pipeline that serves it."""
+
+    __slots__ = ("definition", "limits", "name", "pattern", "run", "status")
+
+    def __init__(
+        self,
+        definition: RouteDef,
+        pattern: PathPattern,
+        limits: BodyLimits,
+        run: Callable[[Context], Awaitable[Response]],
+    ) -> None:
+        self.definition = definition
+        self.pattern = pattern
+        self.limits = limits
+        self.status = definition.status
+        self.name = definition.name
+        self.run = run
+
+    @property
+    def path(self) -> str:
+        return self.pattern.path
+
+    @property
+    def methods(self) -> tuple[str, ...] | None:
+        return self.definition.methods
+
+    @property
+    def handler(self) -> Callable[..., Any]:
+        return self.definition.handler
+
+    def __repr__(self) -> str:
+        methods = ",".join(self.methods) if self.methods else "*"
+        return f"<Route {methods} {self.path} name={self.name!r}>"
+
+
+def when(predicate: Callable[[Context], bool], middleware: Middleware) -> Middleware:
+    """Run ``middleware`` only for requests where ``predicate(ctx)`` is true."""
+
+    async def conditional(ctx: Context, call_next: CallNext) -> Response:
+        if predicate(ctx):
+            return await middleware(ctx, call_next)
+        return await call_next()
+
+    conditional.__name__ = f"when({getattr(middleware, '__name__', 'middleware')})"
+    return conditional
+
+
+def _handler_name(handler: Callable[..., Any]) -> str | None:
+    return getattr(handler, "__name__", None) or type(handler).__name__
+
+
+class Router:
+    """Registers routes under a prefix, with hooks and middleware shared by all of them.
+
+    ``Router("books")`` serves its routes under ``/books`` once included into the app
+    (``app.include(router)``); ``router.group("/admin", before=[...])`` nests a child.
+    """
+
+    def __init__(
+        self,
+        prefix: str = "",
+        *,
+        name: str | None = None,
+        before: Sequence[Hook] = (),
+        after: Sequence[Hook] = (),
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        self.prefix = normalize_prefix(prefix)
+        self.name = name
+        self._before: list[Hook] = list(before)
+        self._after: list[Hook] = list(after)
+        self._middleware: list[tuple[str | None, Middleware]] = [(None, m) for m in middleware]
+        self._routes: list[RouteDef] = []
+        self._children: list[tuple[str, Router]] = []
+        self._mounts: list[tuple[str, ASGIApp]] = []
+        self._parent: Router | None = None
+        self._frozen = False
+
+    # --- registration guards ------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise ConfigurationError(
+                "the app has started: routes, hooks and middleware must be registered before"
+            )
+
+    def _freeze_tree(self) -> None:
+        self._frozen = True
+        for _, child in self._children:
+            child._freeze_tree()
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def add_route(
+        self,
+        path: str,
+        handler: Callable[..., Any],
+        *,
+        methods: Iterable[str] | None,
+        name: str | None = None,
+        status: int = 200,
+        before: Sequence[Hook] = (),
+        after: Sequence[Hook] = (),
+        middleware: Sequence[Middleware] = (),
+        limits: BodyLimits | Mapping[str, Any] | None = None,
+        kind: str = "http",
+        **options: Any,
+    ) -> RouteDef:
+        """Register a route (the decorators below all end here)."""
+        self._check_open()
+        if not callable(handler) and kind == "http":
+            raise ConfigurationError(f"handler for {path!r} is not callable: {handler!r}")
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise ConfigurationError(f"route {path!r}: invalid status {status!r}")
+        method_tuple: tuple[str, ...] | None = None
+        if methods is not None:
+            if isinstance(methods, str):
+                methods = [methods]
+            method_tuple = tuple(dict.fromkeys(m.upper() for m in methods))
+            if not method_tuple:
+                raise ConfigurationError(f"route {path!r}: empty method list")
+            for m in method_tuple:
+                if not m.isalpha() or not m.isupper():
+                    raise ConfigurationError(f"route {path!r}: invalid method {m!r}")
+        if not isinstance(path, str) or (path and not path.startswith("/")):
+            raise ConfigurationError(f"route path must start with '/': {path!r}")
+        definition = RouteDef(
+            path=path or "/",
+            methods=method_tuple,
+            handler=handler,
+            name=name if name is not None else _handler_name(handler),
+            status=status,
+            before=tuple(before),
+            after=tuple(after),
+            middleware=tuple(middleware),
+            limits=limits,
+            kind=kind,
+            options=options,
+        )
+        self._routes.append(definition)
+        return definition
+
+    def _register(
+        self, methods: Iterable[str] | None, path: str, fns: tuple[Callable[..., Any], ...], options: dict[str, Any]
+    ) -> Any:
+        if fns:
+            *route_mws, handler = fns
+            mws = (*route_mws, *options.pop("middleware", ()))
+            self.add_route(path, handler, methods=methods, middleware=mws, **options)
+            return handler
+
+        def decorator(handler: F) -> F:
+            self.add_route(path, handler, methods=methods, **options)
+            return handler
+
+        return decorator
+
+    @overload
+    def route(self, path: str, *, methods: Iterable[str] | None = None, **options: Any) -> Callable[[F], F]: ...
+    @overload
+    def route(self, path: str, *fns: Callable[..., Any], methods: Iterable[str] | None = None, **options: Any) -> Any: ...
+    def route(self, path: str, *fns: Callable[..., Any], methods: Iterable[str] | None = None, **options: Any) -> Any:
+        """Register for ``methods`` (all methods when ``None``).
+
+        As a decorator: ``@router.route("/x", methods=["GET", "POST"])``.  Directly:
+        ``router.route("/x", mw1, mw2, handler, methods=[...])``: callables before the
+        handler are route middleware (Harpia's ``books.get(path, mw, handler)``).
+        """
+        return self._register(methods, path, fns, options)
+
+    def get(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        """Register a GET route (HEAD is answered by it too)."""
+        return self._register(("GET",), path, fns, options)
+
+    def post(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("POST",), path, fns, options)
+
+    def put(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("PUT",), path, fns, options)
+
+    def patch(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("PATCH",), path, fns, options)
+
+    def delete(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("DELETE",), path, fns, options)
+
+    def head(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("HEAD",), path, fns, options)
+
+    def options(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self._register(("OPTIONS",), path, fns, options)
+
+    def all(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
+        """A method-agnostic route (te.js style): check ``ctx.request.method`` or call
+        ``ctx.only("GET", "POST")`` inside; without checks it answers every method."""
+        return self._register(None, path, fns, options)
+
+    def ws(self, path: str, handler: Any = None, **options: Any) -> Any:
+        """Register a websocket route: a function ``async def f(ws)``, a handler class or
+        instance with ``on_open/on_message/on_close/on_drain/on_error``, or a dict of them."""
+        if handler is not None:
+            self.add_route(path, handler, methods=None, kind="websocket", **options)
+            return handler
+
+        def decorator(fn: F) -> F:
+            self.add_route(path, fn, methods=None, kind="websocket", **options)
+            return fn
+
+        return decorator
+
+    websocket = ws
+
+    # --- structure ----------------------------------------------------------------------------
+
+    def group(
+        self,
+        prefix: str,
+        *,
+        before: Sequence[Hook] = (),
+        after: Sequence[Hook] = (),
+        middleware: Sequence[Middleware] = (),
+        name: str | None = None,
+    ) -> Router:
+        """A nested router under ``prefix`` whose hooks and middleware wrap its routes,
+        inside this router's own (YinzerFlow groups)."""
+        self._check_open()
+        child = Router(prefix, name=name, before=before, after=after, middleware=middleware)
+        child._parent = self
+        self._children.append(("", child))
+        return child
+
+    def using(self, *middleware: Middleware) -> Router:
+        """A prefix-less child whose routes get extra middleware (a reusable chain)."""
+        return self.group("", middleware=middleware)
+
+    def include(self, router: Router, *, prefix: str = "") -> Router:
+        """Attach another router (with its own prefix) under this one; returns ``self``."""
+        self._check_open()
+        if router is self:
+            raise ConfigurationError("a router cannot include itself")
+        if router._parent is not None:
+            raise ConfigurationError("this router is already included elsewhere")
+        node: Router | None = self
+        while node is not None:
+            if node is router:
+                raise ConfigurationError("including this router would create a cycle")
+            node = node._parent
+        router._parent = self
+        self._children.append((normalize_prefix(prefix), router))
+        return self
+
+    routes_from = include
+
+    def mount(self, path: str, app: ASGIApp) -> Router:
+        """Serve any ASGI app under ``path`` (its ``root_path`` is set, ``path`` stripped)."""
+        self._check_open()
+        if not callable(app):
+            raise ConfigurationError(f"mount({path!r}): {app!r} is not an ASGI app")
+        prefix = normalize_prefix(path)
+        if not prefix:
+            raise ConfigurationError("mount path must not be '/' (use the app itself)")
+        self._mounts.append((prefix, app))
+        return self
+
+    # --- hooks and middleware -----------------------------------------------------------------
+
+    def use(self, *args: Any) -> Any:
+        """Add onion middleware: ``@router.use``, ``router.use(mw1, mw2)`` or
+        ``router.use("/panel", mw)`` (only for routes under that path)."""
+        self._check_open()
+        scope: str | None = None
+        if args and isinstance(args[0], str):
+            scope = normalize_prefix(args[0])
+            args = args[1:]
+        if not args:
+            raise ConfigurationError("use() needs at least one middleware")
+        for mw in args:
+            if not callable(mw):
+                raise ConfigurationError(f"middleware {mw!r} is not callable")
+            self._middleware.append((scope, mw))
+        return args[0] if len(args) == 1 and scope is None else self
+
+    def before(self, *hooks: Hook) -> Any:
+        """Add before hooks to every route of this router (usable as a decorator)."""
+        self._check_open()
+        self._before.extend(hooks)
+        return hooks[0] if len(hooks) == 1 else self
+
+    def after(self, *hooks: Hook) -> Any:
+        """Add after hooks to every route of this router (usable as a decorator)."""
+        self._check_open()
+        self._after.extend(hooks)
+        return hooks[0] if len(hooks) == 1 else self
+
+    before_all = before
+    after_all = after
+
+    # --- walking (used by the app at startup) -------------------------------------------------
+
+    def _level(self, full_prefix: str, route_path: str) -> Level:
+        mws = [
+            mw
+            for scope, mw in self._middleware
+            if scope is None or _under(route_path, join_paths(full_prefix, scope))
+        ]
+        return Level(mws, list(self._before), list(self._after))
+
+    def walk(
+        self, parent_prefix: str = "", parents: tuple[tuple[Router, str], ...] = ()
+    ) -> Iterator[tuple[str, RouteDef, list[Level]]]:
+        """Yield ``(full path, definition, levels outer->inner)`` for every route below."""
+        prefix = join_paths(parent_prefix, self.prefix) if self.prefix else normalize_prefix(parent_prefix)
+        chain = (*parents, (self, prefix))
+        for definition in self._routes:
+            full = join_paths(prefix, definition.path)
+            levels = [router._level(router_prefix, full) for router, router_prefix in chain]
+            levels.append(Level(list(definition.middleware), list(definition.before), list(definition.after)))
+            yield full, definition, levels
+        for extra, child in self._children:
+            yield from child.walk(join_paths(prefix, extra) if extra else prefix, chain)
+
+    def walk_mounts(self, parent_prefix: str = "") -> Iterator[tuple[str, ASGIApp]]:
+        prefix = join_paths(parent_prefix, self.prefix) if self.prefix else normalize_prefix(parent_prefix)
+        for path, app in self._mounts:
+            yield join_paths(prefix, path), app
+        for extra, child in self._children:
+            yield from child.walk_mounts(join_paths(prefix, extra) if extra else prefix)
+
+
+def _under(path: str, scope: str) -> bool:
+    return not scope or path == scope or path.startswith(scope + "/")
+
+
+def matches_filter(patterns: Sequence[str], path: str, name: str | None) -> bool:
+    """Route filters for ``before_all``/``after_all``: a route name, an exact path pattern,
+    or a glob over the path pattern (``"/admin/*"``)."""
+    for pattern in patterns:
+        if pattern == name or pattern == path or fnmatch.fnmatchcase(path, pattern):
+            return True
+    return False

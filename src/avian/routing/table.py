@@ -1,0 +1,168 @@
+"""The route table: a dict for static paths and a segment trie for the rest.
+
+Lookup cost depends on the depth of the path, never on how many routes exist.  Static
+segments are tried before parameters; competing parameters are tried in registration order
+(te.js's "exact first, then parameterised routes in order"), backtracking when a deeper
+segment fails.  Converters run during the walk, so a match carries converted values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
+
+from ..errors import ConfigurationError
+from .patterns import NO_MATCH, Converter, PathPattern
+
+__all__ = ["ANY_METHOD", "MethodMap", "RouteTable"]
+
+T = TypeVar("T")
+
+ANY_METHOD = "*"
+
+
+class MethodMap(Generic[T]):
+    """Everything registered for one path shape: the endpoint per method, and ``Allow``."""
+
+    __slots__ = ("any", "by_method", "names", "shape")
+
+    def __init__(self, shape: str) -> None:
+        self.shape = shape
+        self.by_method: dict[str, T] = {}
+        self.any: T | None = None
+        # Parameter names per endpoint (one shape may use different names per method).
+        self.names: dict[int, tuple[str, ...]] = {}
+
+    def add(self, methods: Iterable[str] | None, endpoint: T, pattern: PathPattern) -> None:
+        where = pattern.path
+        if methods is None:
+            if self.any is not None or self.by_method:
+                raise ConfigurationError(f"route collision: {where} (any method) is already routed")
+            self.any = endpoint
+        else:
+            if self.any is not None:
+                raise ConfigurationError(f"route collision: {where} is routed for any method")
+            for method in methods:
+                if method in self.by_method:
+                    raise ConfigurationError(f"route collision: {method} {where} registered twice")
+                self.by_method[method] = endpoint
+        self.names[id(endpoint)] = pattern.param_names
+
+    def lookup(self, method: str) -> T | None:
+        found = self.by_method.get(method)
+        if found is not None:
+            return found
+        if method == "HEAD":
+            found = self.by_method.get("GET")
+            if found is not None:
+                return found
+        return self.any
+
+    def allowed(self) -> list[str]:
+        """Methods for the ``Allow`` header: registered ones plus implied HEAD and OPTIONS."""
+        if self.any is not None:
+            return ["*"]
+        methods = set(self.by_method)
+        if "GET" in methods:
+            methods.add("HEAD")
+        methods.add("OPTIONS")
+        order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        return sorted(methods, key=lambda m: (order.index(m) if m in order else len(order), m))
+
+    def params_for(self, endpoint: T, values: list[Any]) -> dict[str, Any]:
+        return dict(zip(self.names[id(endpoint)], values, strict=True))
+
+
+class _Node(Generic[T]):
+    __slots__ = ("catch_all", "entry", "params", "static")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node[T]] = {}
+        self.params: list[tuple[Converter, _Node[T]]] = []
+        self.catch_all: MethodMap[T] | None = None
+        self.entry: MethodMap[T] | None = None
+
+
+class RouteTable(Generic[T]):
+    """Maps ``(path)`` to the :class:`MethodMap` of the route that matches it."""
+
+    __slots__ = ("_root", "_shapes", "static")
+
+    def __init__(self) -> None:
+        self.static: dict[str, MethodMap[T]] = {}
+        self._root: _Node[T] = _Node()
+        self._shapes: dict[str, MethodMap[T]] = {}
+
+    def add(self, pattern: PathPattern, methods: Iterable[str] | None, endpoint: T) -> None:
+        """Register an endpoint; collisions raise :class:`ConfigurationError`."""
+        shape = pattern.shape()
+        entry = self._shapes.get(shape)
+        if entry is None:
+            entry = self._shapes[shape] = MethodMap(shape)
+            self._insert(pattern, entry)
+            if pattern.is_static:
+                self.static[pattern.path] = entry
+        entry.add(methods, endpoint, pattern)
+
+    def _insert(self, pattern: PathPattern, entry: MethodMap[T]) -> None:
+        node = self._root
+        for seg in pattern.segments:
+            conv = seg.converter
+            if conv is None:
+                node = node.static.setdefault(seg.text, _Node())
+            elif conv.name == "path":
+                node.catch_all = entry
+                return
+            else:
+                for existing, child in node.params:
+                    if existing is conv:
+                        node = child
+                        break
+                else:
+                    child = _Node()
+                    node.params.append((conv, child))
+                    node = child
+        node.entry = entry
+
+    def match(self, path: str) -> tuple[MethodMap[T], list[Any]] | None:
+        """Find the entry for a decoded path (no ``%2F`` ambiguity: see :meth:`match_segments`)."""
+        entry = self.static.get(path)
+        if entry is not None:
+            return entry, []
+        return self.match_segments(path[1:].split("/"))
+
+    def match_segments(self, segments: list[str]) -> tuple[MethodMap[T], list[Any]] | None:
+        """Walk the trie with already split (and individually decoded) segments."""
+        values: list[Any] = []
+        entry = self._walk(self._root, segments, 0, values)
+        if entry is None:
+            return None
+        return entry, values
+
+    def _walk(
+        self, node: _Node[T], segments: list[str], index: int, values: list[Any]
+    ) -> MethodMap[T] | None:
+        if index == len(segments):
+            return node.entry
+        seg = segments[index]
+        child = node.static.get(seg)
+        if child is not None:
+            found = self._walk(child, segments, index + 1, values)
+            if found is not None:
+                return found
+        for conv, child in node.params:
+            value = conv.convert(seg)
+            if value is NO_MATCH:
+                continue
+            values.append(value)
+            found = self._walk(child, segments, index + 1, values)
+            if found is not None:
+                return found
+            values.pop()
+        if node.catch_all is not None:
+            values.append("/".join(segments[index:]))
+            return node.catch_all
+        return None
+
+    def entries(self) -> list[MethodMap[T]]:
+        return list(self._shapes.values())
