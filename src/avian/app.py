@@ -12,7 +12,7 @@ import inspect
 import logging
 import pkgutil
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -655,9 +655,10 @@ class App(Router):
                 ctx = Context(self, scope, receive, send, route, entry.params_for(route, values) if values and route else None)
             if route is None:
                 ctx.__dict__["_allow"] = entry.allowed()
-                run = self._fallback  # type: ignore[assignment]
+                run = self._fallback
             else:
                 run = route.run
+        assert run is not None
         try:
             try:
                 response = await run(ctx)

@@ -25,9 +25,22 @@ from .errors import BodyError, ConfigurationError, HTTPError
 from .http.jsoncodec import decode_json
 from .http.request import is_json_media_type
 
-__all__ = ["HandlerPlan", "analyse_handler", "path_converter_hint", "validation_error"]
+__all__ = ["HandlerPlan", "analyse_handler", "is_async_callable", "path_converter_hint", "validation_error"]
 
 Handler = Callable[..., Any]
+
+
+def is_async_callable(fn: Any) -> bool:
+    """True for ``async def`` functions, also through decorators and ``partial``, and for
+    objects whose ``__call__`` is ``async def``."""
+    target = inspect.unwrap(fn)
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.iscoroutinefunction(target):
+        return True
+    # An instance whose class defines ``async def __call__``.
+    call = vars(type(target)).get("__call__")
+    return call is not None and inspect.iscoroutinefunction(call)
 
 
 def _is_context_annotation(annotation: Any) -> bool:
@@ -148,10 +161,7 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
         hints = typing.get_type_hints(handler)
     except (TypeError, ValueError, NameError) as exc:
         raise ConfigurationError(f"{where}: cannot read the handler's signature: {exc}") from None
-    target = inspect.unwrap(handler)
-    is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)
-    )
+    is_async = is_async_callable(handler)
     invoke: Callable[..., Awaitable[Any]] = handler if is_async else _run_sync(handler)
 
     sources: list[tuple[str, str]] = []  # (name, "ctx" | "path" | "body")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .http.jsoncodec import encode_json
 from .http.response import Response, StreamingResponse
+from .params import is_async_callable
 from .routing.router import Hook, Level, Middleware
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def to_response(value: Any, status: int = 200) -> Response:
     if isinstance(value, str):
         return _make(value.encode(), status, _TEXT)
     if isinstance(value, AsyncIterable) or inspect.isgenerator(value) or isinstance(value, Iterator):
-        return StreamingResponse(value, status)
+        return StreamingResponse(value, status, media_type=_OCTET)  # type: ignore[arg-type]
     return _make(encode_json(value), status, _JSON)
 
 
@@ -80,8 +81,7 @@ def finalize(ctx: Context, value: Any, status: int) -> Response:
 
 def _as_async(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Hooks may be sync; wrap them once so the pipeline always awaits."""
-    target = inspect.unwrap(fn)
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(getattr(target, "__call__", None)):
+    if is_async_callable(fn):
         return fn
 
     async def call_sync(*args: Any) -> Any:
@@ -115,7 +115,7 @@ def _wrap_hooks(
             replaced = await hook(ctx)
             if isinstance(replaced, Response):
                 ctx._response = replaced
-        return ctx._response  # type: ignore[return-value]
+        return ctx._response
 
     return run_hooks
 

@@ -77,7 +77,7 @@ class Request:
         self._body: bytes | None = None
         self._json: Any = _UNSET
         self._form: FormData | None = None
-        self._ip: str | None | object = _UNSET
+        self._ip: str | object | None = _UNSET
         self._streamed = False
 
     # --- URL and method -------------------------------------------------------------------
@@ -90,7 +90,8 @@ class Request:
     @property
     def original_method(self) -> str:
         """The method on the wire, before any method override."""
-        return self.scope.get("avian.original_method", self.scope["method"])  # type: ignore[no-any-return]
+        original = self.scope.get("avian.original_method")
+        return str(original) if original else self.method
 
     @property
     def path(self) -> str:

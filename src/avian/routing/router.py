@@ -426,6 +426,6 @@ def matches_filter(patterns: Sequence[str], path: str, name: str | None) -> bool
     """Route filters for ``before_all``/``after_all``: a route name, an exact path pattern,
     or a glob over the path pattern (``"/admin/*"``)."""
     for pattern in patterns:
-        if pattern == name or pattern == path or fnmatch.fnmatchcase(path, pattern):
+        if pattern in (name, path) or fnmatch.fnmatchcase(path, pattern):
             return True
     return False
