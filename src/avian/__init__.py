@@ -20,6 +20,13 @@ from .http.response import (
     StreamingResponse,
 )
 from .routing.router import CallNext, Middleware, RouteInfo, Router, when
+from .websockets import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketError,
+    WebSocketHandler,
+    WebSocketState,
+)
 
 __all__ = [
     "App",
@@ -52,6 +59,11 @@ __all__ = [
     "Router",
     "State",
     "StreamingResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketError",
+    "WebSocketHandler",
+    "WebSocketState",
     "errors",
     "when",
 ]

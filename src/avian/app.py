@@ -56,6 +56,10 @@ _DEFAULT_ENTRY = """<!doctype html>
 """
 
 
+_WS_OPTIONS = frozenset({"allowed_origins", "max_message_size", "backpressure_limit", "data"})
+"""Per-route websocket options: ``app.ws(path, handler, max_message_size=...)``."""
+
+
 class _WebSocketRoute:
     """A compiled websocket route: pattern, handler endpoint and handshake hooks."""
 
@@ -90,6 +94,8 @@ class App(Router):
     ``allowed_methods``: a global method filter (405 for others).  ``request_id_header``:
     incoming header trusted as the request id.  ``log_exceptions``: log unhandled errors.
     ``default_entry``: serve a built-in page at ``/`` when nothing else does.
+    ``ws_allowed_origins``: extra origins allowed to open websockets (same-origin always is).
+    ``ws_max_message_size`` / ``ws_backpressure_limit``: websocket defaults (bytes).
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class App(Router):
         default_entry: bool = False,
         ws_allowed_origins: Sequence[str] = (),
         ws_max_message_size: int = 1024 * 1024,
+        ws_backpressure_limit: int = 1024 * 1024,
         middleware: Sequence[Middleware] = (),
         routers: Sequence[Router] = (),
         on_ready: Sequence[LifecycleHook] = (),
@@ -137,6 +144,7 @@ class App(Router):
         self.default_entry = default_entry
         self.ws_allowed_origins = tuple(ws_allowed_origins)
         self.ws_max_message_size = ws_max_message_size
+        self.ws_backpressure_limit = ws_backpressure_limit
         self.state = State()
         """App-scoped values (``app.state.db = ...``), shared by every request."""
         self.server_address: Any = None
@@ -161,6 +169,7 @@ class App(Router):
         self._fallback: Runner | None = None
         self._handler_cache: dict[type, ExceptionHandler | None] = {}
         self._entry: ASGIApp = self._dispatch
+        self._direct = False
         self._started = False
 
     # --- registration specific to the app -----------------------------------------------------
@@ -348,6 +357,7 @@ class App(Router):
         for cls, options in reversed(self._asgi_middleware):
             entry = cls(entry, **options)
         self._entry = entry
+        self._direct = entry == self._dispatch
 
     def _app_level(self, route_path: str, name: str | None) -> Level:
         level = self._level("", route_path)
@@ -382,10 +392,14 @@ class App(Router):
 
     def _compile_http(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
         pattern = self._pattern_for(full, definition)
+        if definition.options:
+            raise ConfigurationError(
+                f"route {pattern.path}: unknown option(s) {', '.join(sorted(definition.options))}"
+            )
         levels[0] = self._app_level(pattern.path, definition.name)
         where = f"route {','.join(definition.methods or ('*',))} {pattern.path}"
         plan = analyse_handler(definition.handler, pattern.param_names, where)
-        core = make_core(plan.call, definition.status)
+        core = make_core(plan, definition.status)
         run = compile_pipeline(levels, core, definition.status, self._handle_exception)
         limits = self.limits.with_overrides(definition.limits)
         route = Route(definition, pattern, limits, run)
@@ -394,13 +408,24 @@ class App(Router):
             self._routes_by_name.setdefault(definition.name, []).append(route)
 
     def _compile_ws(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
-        from .websockets import normalize_ws_handler
+        from .websockets import normalize_allowed_origins, normalize_ws_handler
 
         pattern = parse_pattern(full)
         levels[0] = self._app_level(pattern.path, definition.name)
         before = [hook for level in levels for hook in level.before]
         endpoint = normalize_ws_handler(definition.handler)
-        ws_route = _WebSocketRoute(definition, pattern, endpoint, before, definition.options)
+        options = dict(definition.options)
+        unknown = set(options) - _WS_OPTIONS
+        if unknown:
+            raise ConfigurationError(
+                f"websocket route {pattern.path}: unknown option(s) {', '.join(sorted(unknown))}"
+            )
+        options["allowed_origins"] = normalize_allowed_origins(
+            options.get("allowed_origins", self.ws_allowed_origins)
+        )
+        options.setdefault("max_message_size", self.ws_max_message_size)
+        options.setdefault("backpressure_limit", self.ws_backpressure_limit)
+        ws_route = _WebSocketRoute(definition, pattern, endpoint, before, options)
         self._ws_table.add(pattern, None, ws_route)
 
     def _compile_fallback(self) -> Runner:
@@ -535,6 +560,10 @@ class App(Router):
     # --- ASGI ---------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        # PERF: no ASGI middleware -> straight to the HTTP path, two frames less.
+        if self._direct and scope["type"] == "http":
+            await self._http(scope, receive, send)
+            return
         if not self._frozen:
             self._freeze()
         await self._entry(scope, receive, send)
@@ -649,7 +678,7 @@ class App(Router):
         else:
             entry, values = found
             route = entry.lookup(method)
-            if method == "POST" and (self.method_override or self.method_override_header):
+            if method == "POST" and self._may_override(scope):
                 route, ctx = await self._override(scope, receive, send, entry, route, values)
             else:
                 ctx = Context(self, scope, receive, send, route, entry.params_for(route, values) if values and route else None)
@@ -676,6 +705,19 @@ class App(Router):
             req = ctx._request
             if req is not None and req._form is not None:
                 await req.close()
+
+    def _may_override(self, scope: Scope) -> bool:
+        """Cheap pre-check: could this POST carry a method override at all?"""
+        form_field = self.method_override
+        header = self.method_override_header
+        if not (form_field or header):
+            return False
+        for k, v in scope["headers"]:
+            if header and k == b"x-http-method-override":
+                return True
+            if form_field and k == b"content-type" and v[:33].lower() == b"application/x-www-form-urlencoded":
+                return True
+        return False
 
     async def _override(
         self, scope: Scope, receive: Any, send: Any, entry: MethodMap[Route], route: Route | None, values: list[Any]
@@ -757,8 +799,10 @@ class App(Router):
             send,
             params=params,
             app=self,
-            max_message_size=options.get("max_message_size", self.ws_max_message_size),
-            allowed_origins=options.get("allowed_origins", self.ws_allowed_origins),
+            max_message_size=options["max_message_size"],
+            allowed_origins=options["allowed_origins"],
+            backpressure_limit=options["backpressure_limit"],
+            data_factory=options.get("data"),
         )
 
         async def report(exc: BaseException) -> None:

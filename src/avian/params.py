@@ -92,12 +92,17 @@ def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPE
 class HandlerPlan:
     """How to call one handler: which arguments come from where, and whether it is async."""
 
-    __slots__ = ("call", "handler", "kind")
+    __slots__ = ("call", "handler", "is_async", "kind")
 
-    def __init__(self, handler: Handler, call: Callable[[Any], Awaitable[Any]], kind: str) -> None:
+    def __init__(
+        self, handler: Handler, call: Callable[[Any], Awaitable[Any]], kind: str, is_async: bool
+    ) -> None:
         self.handler = handler
         self.call = call
+        """``async (ctx) -> value``: always correct, whatever the handler's shape."""
         self.kind = kind
+        """``none``, ``ctx``, ``path``, ``ctx+path`` (direct call shapes) or ``general``."""
+        self.is_async = is_async
 
 
 def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
@@ -194,7 +199,7 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
         async def call_none(ctx: Any) -> Any:
             return await invoke()
 
-        return HandlerPlan(handler, call_none, "none")
+        return HandlerPlan(handler, call_none, "none", is_async)
     if kinds == ["ctx"]:
         if signature.parameters[sources[0][0]].kind is inspect.Parameter.KEYWORD_ONLY:
             ctx_name = sources[0][0]
@@ -202,18 +207,18 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
             async def call_ctx_kw(ctx: Any) -> Any:
                 return await invoke(**{ctx_name: ctx})
 
-            return HandlerPlan(handler, call_ctx_kw, "ctx")
+            return HandlerPlan(handler, call_ctx_kw, "general", is_async)
 
         async def call_ctx(ctx: Any) -> Any:
             return await invoke(ctx)
 
-        return HandlerPlan(handler, call_ctx, "ctx")
+        return HandlerPlan(handler, call_ctx, "ctx", is_async)
     if all(s == "path" for s in kinds) and set(path_params) == {n for n, _ in sources}:
 
         async def call_path(ctx: Any) -> Any:
             return await invoke(**ctx.params)
 
-        return HandlerPlan(handler, call_path, "path")
+        return HandlerPlan(handler, call_path, "path", is_async)
 
     if (
         kinds[0] == "ctx"
@@ -225,7 +230,7 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
         async def call_ctx_path(ctx: Any) -> Any:
             return await invoke(ctx, **ctx.params)
 
-        return HandlerPlan(handler, call_ctx_path, "ctx+path")
+        return HandlerPlan(handler, call_ctx_path, "ctx+path", is_async)
 
     plan = tuple(sources)
     reader = body_reader
@@ -243,4 +248,4 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
                 kwargs[name] = await reader(ctx)
         return await invoke(**kwargs)
 
-    return HandlerPlan(handler, call_general, "general")
+    return HandlerPlan(handler, call_general, "general", is_async)

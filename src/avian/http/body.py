@@ -3,7 +3,7 @@
 Size is counted on the bytes actually received (a lying ``Content-Length`` gains nothing);
 a declared length above the limit is refused before reading.  The whole body must arrive
 within ``body_timeout`` seconds, so a client trickling bytes gets a 408 instead of holding
-a worker forever.
+a worker forever (see :mod:`avian.http.deadlines` for how whole-body reads are timed).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..errors import BodyError, ClientDisconnect
+from .deadlines import start_deadline
 from .limits import BodyLimits
 
 __all__ = ["check_declared_length", "iter_body", "read_body"]
@@ -41,32 +42,37 @@ def _timed_out(limits: BodyLimits) -> BodyError:
 async def read_body(receive: Receive, limits: BodyLimits) -> bytes:
     """Read the whole body (the caller checks ``Content-Length`` first)."""
     max_size = limits.max_body_size
+    deadline = start_deadline(limits.body_timeout)
     try:
-        async with asyncio.timeout(limits.body_timeout):
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            # PERF: the common case, the whole body in one message.
+            if len(body) > max_size:
+                raise _too_large(limits)
+            return body
+        chunks = [body]
+        size = len(body)
+        while True:
             message = await receive()
             if message["type"] != "http.request":
                 raise ClientDisconnect()
-            body: bytes = message.get("body", b"")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > max_size:
+                raise _too_large(limits)
+            chunks.append(chunk)
             if not message.get("more_body", False):
-                # PERF: the common case, the whole body in one message.
-                if len(body) > max_size:
-                    raise _too_large(limits)
-                return body
-            chunks = [body]
-            size = len(body)
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    raise ClientDisconnect()
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > max_size:
-                    raise _too_large(limits)
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return b"".join(chunks)
-    except TimeoutError:
-        raise _timed_out(limits) from None
+                return b"".join(chunks)
+    except asyncio.CancelledError:
+        if deadline.expired:  # our watcher cancelled the read, nobody else
+            deadline.task.uncancel()
+            raise _timed_out(limits) from None
+        raise
+    finally:
+        deadline.finish()
 
 
 async def iter_body(receive: Receive, limits: BodyLimits) -> AsyncIterator[bytes]:

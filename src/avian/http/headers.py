@@ -71,7 +71,16 @@ class Headers(Mapping[str, str]):
         return self._index()[key.lower()]
 
     def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return self._index().get(key.lower(), default)
+        d = self._dict
+        if d is not None:
+            return d.get(key.lower(), default)
+        # PERF: a request has few headers and a handler reads few; scanning the raw list
+        # (names are lower-case in ASGI) beats decoding them all into a dict.
+        name = key.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == name:
+                return v.decode("latin-1")
+        return default
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._index()
