@@ -6,6 +6,7 @@ from .context import Context, State
 from .errors import AvianError, BodyError, ConfigurationError, HTTPError
 from .http.client_ip import ProxyConfig
 from .http.cookies import RequestCookies, ResponseCookies
+from .http.forms import FormData
 from .http.headers import Headers, HeaderValueError, MutableHeaders
 from .http.limits import KiB, MiB, BodyLimits, HeaderLimits
 from .http.query import QueryParams
@@ -19,6 +20,7 @@ from .http.response import (
     Response,
     StreamingResponse,
 )
+from .http.uploads import UploadFile
 from .routing.router import CallNext, Middleware, RouteInfo, Router, when
 from .websockets import (
     WebSocket,
@@ -37,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "Context",
     "FileResponse",
+    "FormData",
     "HTMLResponse",
     "HTTPError",
     "HeaderLimits",
@@ -58,6 +61,7 @@ __all__ = [
     "RouteInfo",
     "Router",
     "State",
+    "UploadFile",
     "StreamingResponse",
     "WebSocket",
     "WebSocketDisconnect",
