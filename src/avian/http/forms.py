@@ -15,10 +15,26 @@ from typing import TypeVar, overload
 
 from ..errors import BodyError
 from .limits import BodyLimits
-from .multipart import limit_exceeded, read_multipart
 from .uploads import UploadFile
 
-__all__ = ["FormData", "FormValue", "UploadFile", "parse_multipart", "parse_urlencoded"]
+__all__ = [
+    "FormData",
+    "FormValue",
+    "UploadFile",
+    "limit_exceeded",
+    "parse_multipart",
+    "parse_urlencoded",
+]
+
+
+def limit_exceeded(what: str, limit_name: str, limit: int) -> BodyError:
+    """The 413 error for a form limit, naming the limit and its value (for both parsers)."""
+    return BodyError(
+        413,
+        f"{what}: more than {limit} ({limit_name})",
+        details={"limit": limit_name, "max": limit},
+    )
+
 
 FormValue = str | UploadFile
 """A form value: text for ordinary fields, :class:`UploadFile` for file parts."""
@@ -209,4 +225,6 @@ async def parse_multipart(
     error every file created so far is closed first.  The caller enforces the total body size
     and the body timeout.
     """
+    from .multipart import read_multipart  # PERF: python-multipart loads on first use
+
     return FormData(await read_multipart(chunks, content_type, limits))

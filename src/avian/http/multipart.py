@@ -23,6 +23,7 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 
 from ..errors import BodyError
+from .forms import limit_exceeded
 from .limits import BodyLimits, KiB
 from .media import decode_ext_value, parse_content_disposition, parse_content_type
 from .uploads import UploadFile
@@ -30,7 +31,7 @@ from .uploads import UploadFile
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-__all__ = ["MAX_BOUNDARY_LENGTH", "limit_exceeded", "multipart_boundary", "read_multipart"]
+__all__ = ["MAX_BOUNDARY_LENGTH", "multipart_boundary", "read_multipart"]
 
 MAX_BOUNDARY_LENGTH = 70
 """RFC 2046 §5.1.1: a boundary is 1 to 70 characters."""
@@ -75,15 +76,6 @@ _PARSER_LOGGER.propagate = False
 
 def _bad(detail: str) -> BodyError:
     return BodyError(400, detail)
-
-
-def limit_exceeded(what: str, limit_name: str, limit: int) -> BodyError:
-    """The 413 error for a form limit, naming the limit and its value (for both parsers)."""
-    return BodyError(
-        413,
-        f"{what}: more than {limit} ({limit_name})",
-        details={"limit": limit_name, "max": limit},
-    )
 
 
 def multipart_boundary(content_type: str) -> bytes:
