@@ -229,6 +229,8 @@ class Context:
             raise TypeError("fire() takes at most 3 arguments")
         if args and isinstance(args[0], int) and not isinstance(args[0], bool):
             status = args[0]
+            if not 100 <= status <= 599:
+                raise ValueError(f"invalid HTTP status {status!r}")
             if len(args) == 1:
                 data = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
             else:

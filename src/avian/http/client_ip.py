@@ -64,6 +64,8 @@ class ProxyConfig:
     def __post_init__(self) -> None:
         if isinstance(self.trusted_proxies, str):
             raise ConfigurationError("trusted_proxies must be a list of addresses or networks")
+        if isinstance(self.header_preference, str):
+            raise ConfigurationError("header_preference must be a list of header names")
         if self.max_chain_length < 1:
             raise ConfigurationError("max_chain_length must be at least 1")
         nets: list[IPNetwork] = []

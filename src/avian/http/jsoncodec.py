@@ -46,9 +46,15 @@ def check_json_limits(body: bytes, limits: BodyLimits) -> None:
     if might_nest or might_wide_obj or might_long_arr or might_long_str:
         try:
             value = _decoder.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise BodyError(400, f"malformed JSON: {exc}") from None
+        except RecursionError:
+            raise _too_deep(limits) from None
         _walk(value, limits)
+
+
+def _too_deep(limits: BodyLimits) -> BodyError:
+    return BodyError(400, f"JSON nested deeper than {limits.json_max_depth} levels")
 
 
 def _walk(root: Any, limits: BodyLimits) -> None:
@@ -59,7 +65,7 @@ def _walk(root: Any, limits: BodyLimits) -> None:
         value, depth = stack.pop()
         if isinstance(value, dict):
             if depth > max_depth:
-                raise BodyError(400, f"JSON nested deeper than {max_depth} levels")
+                raise _too_deep(limits)
             if len(value) > limits.json_max_keys:
                 raise BodyError(400, f"JSON object has more than {limits.json_max_keys} keys")
             for k, v in value.items():
@@ -69,7 +75,7 @@ def _walk(root: Any, limits: BodyLimits) -> None:
                     stack.append((v, depth + 1))
         elif isinstance(value, list):
             if depth > max_depth:
-                raise BodyError(400, f"JSON nested deeper than {max_depth} levels")
+                raise _too_deep(limits)
             if len(value) > limits.json_max_array_length:
                 raise BodyError(
                     400, f"JSON array has more than {limits.json_max_array_length} items"
@@ -94,5 +100,10 @@ def decode_json(body: bytes, limits: BodyLimits, decoder: msgspec.json.Decoder[A
         return decoder.decode(body)
     except msgspec.ValidationError:
         raise
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports invalid UTF-8 inside strings as UnicodeDecodeError.
         raise BodyError(400, f"malformed JSON: {exc}") from None
+    except RecursionError:
+        # Nesting deeper than the interpreter's recursion limit (only reachable when
+        # json_max_depth is set above it; otherwise check_json_limits caught it).
+        raise _too_deep(limits) from None

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 
-__all__ = ["KiB", "MiB", "BodyLimits", "HeaderLimits"]
+__all__ = ["BodyLimits", "HeaderLimits", "KiB", "MiB"]
 
 KiB = 1024
 MiB = 1024 * 1024

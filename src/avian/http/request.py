@@ -190,8 +190,10 @@ class Request:
 
     @property
     def content_length(self) -> int | None:
+        """The declared body size, or ``None`` when absent or malformed."""
         value = self.headers.get("content-length")
-        return int(value) if value and value.isdigit() else None
+        # isdigit() alone accepts non-ASCII digits such as "²", which int() rejects.
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
     # --- client -------------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def _check_status(status: int) -> int:
 class Response:
     """A complete response with an in-memory body."""
 
-    __slots__ = ("_cookies", "_headers", "body", "media_type", "raw_headers", "status")
+    __slots__ = ("_cookies", "_headers", "_status", "body", "media_type", "raw_headers")
 
     default_media_type: str | None = None
 
@@ -70,7 +70,7 @@ class Response:
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
     ) -> None:
-        self.status = _check_status(status)
+        self._status = _check_status(status)
         if isinstance(body, str):
             body = body.encode()
         self.body: bytes = body or b""
@@ -84,16 +84,20 @@ class Response:
                 h.add(k, v)
 
     @property
-    def status_code(self) -> int:
-        return self.status
+    def status(self) -> int:
+        """The status code; assigning an invalid one raises :class:`ValueError` at once,
+        so the mistake becomes a 500 where it was made instead of a broken response."""
+        return self._status
 
-    @status_code.setter
-    def status_code(self, value: int) -> None:
-        self.status = _check_status(value)
+    @status.setter
+    def status(self, value: int) -> None:
+        self._status = _check_status(value)
+
+    status_code = status
 
     def set_status(self, status: int) -> Response:
         """Set the status (validated); returns the response for chaining."""
-        self.status = _check_status(status)
+        self._status = _check_status(status)
         return self
 
     @property
@@ -141,7 +145,7 @@ class Response:
         """Build without validation: for avian's own hot path, with trusted arguments."""
         # PERF: skips __init__'s checks and the headers object; about 40% cheaper.
         r = cls.__new__(cls)
-        r.status = status
+        r._status = status
         r.body = body
         r.media_type = media_type
         r.raw_headers = []
@@ -176,7 +180,7 @@ class Response:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = self.body
-        status = self.status
+        status = self._status
         no_body = status < 200 or status in (204, 304)
         await send(
             {
@@ -330,6 +334,11 @@ def content_disposition(disposition: str, filename: str) -> str:
     return value
 
 
+_FILE_ENTITY_HEADERS = frozenset(
+    {b"content-type", b"content-length", b"content-disposition", b"last-modified", b"etag"}
+)
+
+
 class FileResponse(Response):
     """Streams a file from disk in chunks, read in a worker thread.
 
@@ -367,11 +376,15 @@ class FileResponse(Response):
             info = None
         if info is None or not stat.S_ISREG(info.st_mode):
             body = b"File not found"
+            # Headers set for the request (cookies, CORS, ...) still apply; the file's own
+            # description does not.
+            kept = [(k, v) for k, v in self.raw_headers if k not in _FILE_ENTITY_HEADERS]
             await send(
                 {
                     "type": "http.response.start",
                     "status": 404,
                     "headers": [
+                        *kept,
                         (b"content-type", b"text/plain; charset=utf-8"),
                         (b"content-length", str(len(body)).encode()),
                     ],

@@ -9,13 +9,14 @@ the tree and compiles every route's pipeline (see :mod:`avian.pipeline`).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from ..errors import ConfigurationError
 from ..http.limits import BodyLimits
-from .patterns import join_paths, normalize_prefix
+from .patterns import join_paths, normalize_prefix, parse_pattern
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -215,6 +216,8 @@ class Router:
                     raise ConfigurationError(f"route {path!r}: invalid method {m!r}")
         if not isinstance(path, str) or (path and not path.startswith("/")):
             raise ConfigurationError(f"route path must start with '/': {path!r}")
+        # Fail here, where the traceback points at the route, not later at startup.
+        parse_pattern(path or "/")
         definition = RouteDef(
             path=path or "/",
             methods=method_tuple,
@@ -422,10 +425,23 @@ def _under(path: str, scope: str) -> bool:
     return not scope or path == scope or path.startswith(scope + "/")
 
 
+_TYPED_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):[A-Za-z_]+\}")
+_COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)(?=/|$)")
+
+
+def _untyped(path: str) -> str:
+    """``/users/{id:int}`` and ``/users/:id`` -> ``/users/{id}``: a filter names a route by
+    its path as written, whatever converter the route ends up with (``id: int`` turns
+    ``{id}`` into ``{id:int}`` at startup)."""
+    return _COLON_PARAM.sub(r"{\1}", _TYPED_PARAM.sub(r"{\1}", path))
+
+
 def matches_filter(patterns: Sequence[str], path: str, name: str | None) -> bool:
     """Route filters for ``before_all``/``after_all``: a route name, an exact path pattern,
     or a glob over the path pattern (``"/admin/*"``)."""
     for pattern in patterns:
         if pattern in (name, path) or fnmatch.fnmatchcase(path, pattern):
+            return True
+        if pattern.startswith("/") and _untyped(pattern) == _untyped(path):
             return True
     return False

@@ -3,7 +3,8 @@
 Lookup cost depends on the depth of the path, never on how many routes exist.  Static
 segments are tried before parameters; competing parameters are tried in registration order
 (te.js's "exact first, then parameterised routes in order"), backtracking when a deeper
-segment fails.  Converters run during the walk, so a match carries converted values.
+segment fails, or (when the request method is given) when the matched route does not serve
+that method.  Converters run during the walk, so a match carries converted values.
 """
 
 from __future__ import annotations
@@ -124,30 +125,59 @@ class RouteTable(Generic[T]):
                     node = child
         node.entry = entry
 
-    def match(self, path: str) -> tuple[MethodMap[T], list[Any]] | None:
-        """Find the entry for a decoded path (no ``%2F`` ambiguity: see :meth:`match_segments`)."""
-        entry = self.static.get(path)
-        if entry is not None:
-            return entry, []
-        return self.match_segments(path[1:].split("/"))
+    def match(
+        self, path: str, method: str | None = None
+    ) -> tuple[MethodMap[T], list[Any]] | None:
+        """Find the entry for a decoded path (no ``%2F`` ambiguity: see :meth:`match_segments`).
 
-    def match_segments(self, segments: list[str]) -> tuple[MethodMap[T], list[Any]] | None:
+        With ``method``, a route that serves it wins over an earlier path match that does
+        not; if none serves it, the first path match is returned (for 405 and ``Allow``).
+        """
+        entry = self.static.get(path)
+        if entry is not None and (method is None or entry.lookup(method) is not None):
+            return entry, []
+        return self.match_segments(path[1:].split("/"), method)
+
+    def match_segments(
+        self, segments: list[str], method: str | None = None
+    ) -> tuple[MethodMap[T], list[Any]] | None:
         """Walk the trie with already split (and individually decoded) segments."""
         values: list[Any] = []
-        entry = self._walk(self._root, segments, 0, values)
-        if entry is None:
-            return None
-        return entry, values
+        misses: list[tuple[MethodMap[T], list[Any]]] = []
+        entry = self._walk(self._root, segments, 0, values, method, misses)
+        if entry is not None:
+            return entry, values
+        return misses[0] if misses else None
+
+    def _accept(
+        self,
+        entry: MethodMap[T] | None,
+        values: list[Any],
+        method: str | None,
+        misses: list[tuple[MethodMap[T], list[Any]]],
+    ) -> MethodMap[T] | None:
+        """``entry`` if it serves ``method``; else remember the first miss and keep looking."""
+        if entry is None or method is None or entry.lookup(method) is not None:
+            return entry
+        if not misses:
+            misses.append((entry, list(values)))
+        return None
 
     def _walk(
-        self, node: _Node[T], segments: list[str], index: int, values: list[Any]
+        self,
+        node: _Node[T],
+        segments: list[str],
+        index: int,
+        values: list[Any],
+        method: str | None,
+        misses: list[tuple[MethodMap[T], list[Any]]],
     ) -> MethodMap[T] | None:
         if index == len(segments):
-            return node.entry
+            return self._accept(node.entry, values, method, misses)
         seg = segments[index]
         child = node.static.get(seg)
         if child is not None:
-            found = self._walk(child, segments, index + 1, values)
+            found = self._walk(child, segments, index + 1, values, method, misses)
             if found is not None:
                 return found
         for conv, child in node.params:
@@ -155,13 +185,16 @@ class RouteTable(Generic[T]):
             if value is NO_MATCH:
                 continue
             values.append(value)
-            found = self._walk(child, segments, index + 1, values)
+            found = self._walk(child, segments, index + 1, values, method, misses)
             if found is not None:
                 return found
             values.pop()
         if node.catch_all is not None:
             values.append("/".join(segments[index:]))
-            return node.catch_all
+            found = self._accept(node.catch_all, values, method, misses)
+            if found is not None:
+                return found
+            values.pop()
         return None
 
     def entries(self) -> list[MethodMap[T]]:
