@@ -56,6 +56,8 @@ _DEFAULT_ENTRY = """<!doctype html>
 """
 
 
+_OVERRIDABLE = ("POST", "PUT", "PATCH", "DELETE")
+
 _WS_OPTIONS = frozenset({"allowed_origins", "max_message_size", "backpressure_limit", "data"})
 """Per-route websocket options: ``app.ws(path, handler, max_message_size=...)``."""
 
@@ -440,6 +442,9 @@ class App(Router):
         not_found_plan = analyse_handler(not_found[0], (), "not-found handler") if not_found else None
 
         async def fallback_core(ctx: Context) -> Response:
+            body_error: HTTPError | None = ctx.__dict__.get("_body_error")
+            if body_error is not None:
+                raise body_error
             allow: list[str] | None = ctx.__dict__.get("_allow")
             if allow is not None:
                 if ctx.scope["method"] == "OPTIONS":
@@ -723,21 +728,28 @@ class App(Router):
         self, scope: Scope, receive: Any, send: Any, entry: MethodMap[Route], route: Route | None, values: list[Any]
     ) -> tuple[Route | None, Context]:
         ctx = Context(self, scope, receive, send, route)
+        request = ctx.request
+        # The form is read before the target route is known: read it under the widest
+        # limits of the routes it could reach, then apply the chosen route's own limits.
+        candidates = [r for m in _OVERRIDABLE for r in (entry.by_method.get(m),) if r is not None]
+        if candidates:
+            request.limits = max((r.limits for r in candidates), key=lambda lim: lim.max_body_size)
         try:
-            wanted = await self._method_override(scope, ctx.request)
-        except HTTPError:
-            wanted = None  # the handler will meet the same body error when it reads the form
+            wanted = await self._method_override(scope, request)
+        except HTTPError as exc:
+            # A POST handler meets the same error when it reads the form; without one, the
+            # error (413, 408, 400...) answers instead of a misleading 405.
+            wanted = None
+            ctx.__dict__["_body_error"] = exc
         if wanted is not None:
-            overridden = entry.lookup(wanted)
+            route = entry.lookup(wanted)
             scope["avian.original_method"] = scope["method"]
             scope["method"] = wanted
-            route = overridden
             ctx.route = route
-            if route is not None:
-                ctx._request.limits = route.limits  # type: ignore[union-attr]
+            request._form = None  # parsed again, under the target route's limits
+        request.limits = route.limits if route is not None else self.limits
         if route is not None and values:
-            ctx.params = entry.params_for(route, values)
-            ctx._request.params = ctx.params  # type: ignore[union-attr]
+            ctx.params = request.params = entry.params_for(route, values)
         return route, ctx
 
     def _find_mount(self, scope: Scope) -> tuple[Scope, ASGIApp] | None:

@@ -234,6 +234,10 @@ class Request:
                 raise RuntimeError("the request body was already consumed with stream()")
             check_declared_length(self.headers.get("content-length"), self.limits)
             body = self._body = await read_body(self.receive, self.limits)
+        elif len(body) > self.limits.max_body_size:
+            # Read earlier under wider limits (a method override picks the route after
+            # reading the form); the route's own limit still applies.
+            raise BodyError(413, f"request body larger than {self.limits.max_body_size} bytes")
         return body
 
     raw_body = body
