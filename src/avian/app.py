@@ -297,7 +297,9 @@ class App(Router):
                 )
             )
         for path, app in self.walk_mounts():
-            infos.append(RouteInfo((), path, None, getattr(app, "__qualname__", type(app).__qualname__), "mount"))
+            qualname = getattr(app, "__qualname__", None) or type(app).__qualname__
+            module = getattr(app, "__module__", None) or type(app).__module__
+            infos.append(RouteInfo((), path, None, f"{module}.{qualname}", "mount"))
         return infos
 
     def list_endpoints(self, grouped: bool = False) -> list[str] | dict[str, list[str]]:
