@@ -13,7 +13,7 @@ import logging
 import pkgutil
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 from urllib.parse import unquote_to_bytes
 
 from . import errors
@@ -38,6 +38,9 @@ from .routing.router import (
     matches_filter,
 )
 from .routing.table import MethodMap, RouteTable
+
+if TYPE_CHECKING:
+    from .server import ServeOptions
 
 __all__ = ["App"]
 
@@ -80,6 +83,13 @@ class _WebSocketRoute:
         self.endpoint = endpoint
         self.before = before
         self.options = options
+
+
+def _pending_status(ctx: Context, status: int) -> None:
+    """Give a blank pending ``ctx.response`` the error's status before a handler fills it."""
+    pending = ctx._response
+    if pending is not None and not ctx.dispatched:
+        pending.status = status
 
 
 class App(Router):
@@ -229,7 +239,11 @@ class App(Router):
         self._check_open()
         if self._not_found_handler is not None:
             raise ConfigurationError("a not-found handler is already set")
-        allowed = frozenset(m.upper() for m in methods) if methods is not None else None
+        allowed = None
+        if methods is not None:
+            allowed = frozenset(m.upper() for m in methods)
+            if "GET" in allowed:
+                allowed |= {"HEAD"}
         self._not_found_handler = (handler, allowed)
         return handler
 
@@ -237,6 +251,7 @@ class App(Router):
 
     def on_ready(self, fn: F) -> F:
         """Run ``fn(app)`` (or ``fn()``) at startup, after routes are compiled; in order."""
+        self._check_open()
         self._on_ready.append(fn)
         return fn
 
@@ -328,7 +343,7 @@ class App(Router):
 
     # --- running ------------------------------------------------------------------------------
 
-    def listen(self, **options: Any) -> None:
+    def listen(self, **options: Unpack[ServeOptions]) -> None:
         """Serve with uvicorn (see :func:`avian.server.serve` for every option)."""
         from .server import serve
 
@@ -348,6 +363,17 @@ class App(Router):
         if self._frozen:
             return
         self._freeze_tree()
+        try:
+            self._compile()
+        except BaseException:
+            # Leave the app as it was, so the error is met again (not an empty table).
+            self._unfreeze_tree()
+            self._table = RouteTable()
+            self._ws_table = RouteTable()
+            self._routes_by_name = {}
+            raise
+
+    def _compile(self) -> None:
         for full, definition, levels in self.walk():
             if definition.kind == "websocket":
                 self._compile_ws(full, definition, levels)
@@ -357,11 +383,8 @@ class App(Router):
         mounts.sort(key=lambda m: len(m[0]), reverse=True)
         self._mount_list = mounts
         self._fallback = self._compile_fallback()
-        entry: ASGIApp = self._dispatch
-        for cls, options in reversed(self._asgi_middleware):
-            entry = cls(entry, **options)
-        self._entry = entry
-        self._direct = entry == self._dispatch
+        self._entry = self._wrapped_entry()
+        self._direct = not self._asgi_middleware
 
     def _app_level(self, route_path: str, name: str | None) -> Level:
         level = self._level("", route_path)
@@ -462,6 +485,7 @@ class App(Router):
             if not_found is not None and not_found_plan is not None:
                 methods = not_found[1]
                 if methods is None or ctx.scope["method"] in methods:
+                    _pending_status(ctx, 404)
                     return finalize(ctx, await not_found_plan.call(ctx), 404)
             if self.default_entry and ctx.scope["path"] == "/" and ctx.scope["method"] in ("GET", "HEAD"):
                 return HTMLResponse(_DEFAULT_ENTRY)
@@ -503,6 +527,8 @@ class App(Router):
             if klass in handlers:
                 result = handlers[klass]
                 break
+        if result is None and not issubclass(cls, HTTPError):
+            result = handlers.get(500)  # an unhandled error becomes a 500
         self._handler_cache[cls] = result
         return result
 
@@ -513,22 +539,32 @@ class App(Router):
         ctx.error = exc
         handler = self._find_exception_handler(exc)
         if handler is not None:
+            status = exc.status if isinstance(exc, HTTPError) else 500
+            if handler is self._exception_handlers.get(500) and not isinstance(exc, HTTPError):
+                await self.report_error(exc, ctx)  # a custom 500 page; still unhandled
             try:
+                _pending_status(ctx, status)
                 result = handler(ctx, exc)
                 if inspect.isawaitable(result):
                     result = await result
-                status = exc.status if isinstance(exc, HTTPError) else 500
-                response = finalize(ctx, result, status)
-                return response
+                return finalize(ctx, result, status)
             except ClientDisconnect:
                 raise
             except Exception as handler_exc:
                 await self.report_error(handler_exc, ctx)
-                return self._problem(ctx, HTTPError(500), handler_exc)
+                return await self._safe_problem(ctx, HTTPError(500), handler_exc)
         if isinstance(exc, HTTPError):
-            return self._problem(ctx, exc, None)
+            return await self._safe_problem(ctx, exc, None)
         await self.report_error(exc, ctx)
-        return self._problem(ctx, HTTPError(500), exc)
+        return await self._safe_problem(ctx, HTTPError(500), exc)
+
+    async def _safe_problem(self, ctx: Context, error: HTTPError, cause: BaseException | None) -> Response:
+        """The problem response, or a bare 500 if building it fails (unencodable details)."""
+        try:
+            return self._problem(ctx, error, cause)
+        except Exception as exc:
+            await self.report_error(exc, ctx)
+            return self._problem(ctx, HTTPError(500), None)
 
     def _problem(self, ctx: Context, error: HTTPError, cause: BaseException | None) -> Response:
         tb = None
@@ -572,8 +608,18 @@ class App(Router):
             await self._http(scope, receive, send)
             return
         if not self._frozen:
+            if scope["type"] == "lifespan":
+                # Startup compiles the routes inside its own error reporting.
+                await self._wrapped_entry()(scope, receive, send)
+                return
             self._freeze()
         await self._entry(scope, receive, send)
+
+    def _wrapped_entry(self) -> ASGIApp:
+        entry: ASGIApp = self._dispatch
+        for cls, options in reversed(self._asgi_middleware):
+            entry = cls(entry, **options)
+        return entry
 
     async def _dispatch(self, scope: Scope, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -840,12 +886,18 @@ class App(Router):
         await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
     async def _run_lifecycle(self, hooks: list[LifecycleHook]) -> None:
+        positional = (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.VAR_POSITIONAL,
+        )
         for hook in hooks:
             try:
-                arity = len(inspect.signature(hook).parameters)
+                params = inspect.signature(hook).parameters.values()
+                takes_app = any(p.kind in positional for p in params)
             except (TypeError, ValueError):
-                arity = 1
-            result = hook(self) if arity else hook()
+                takes_app = True
+            result = hook(self) if takes_app else hook()
             if inspect.isawaitable(result):
                 await result
 

@@ -67,8 +67,21 @@ class ClientDisconnect(AvianError):
     """The client went away before the request body was read; nothing can be sent back."""
 
 
+# Python 3.13 renamed these statuses after RFC 9110 (CONTENT_TOO_LARGE, ...); codes and
+# titles are part of the API, so they are pinned to one spelling on every Python.
+_PINNED: dict[int, tuple[str, str]] = {
+    413: ("REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large"),
+    414: ("REQUEST_URI_TOO_LONG", "Request-URI Too Long"),
+    416: ("REQUESTED_RANGE_NOT_SATISFIABLE", "Requested Range Not Satisfiable"),
+    422: ("UNPROCESSABLE_ENTITY", "Unprocessable Entity"),
+}
+
+
 def code_for_status(status: int) -> str:
     """The machine code for a status: ``404`` -> ``"NOT_FOUND"``."""
+    pinned = _PINNED.get(status)
+    if pinned is not None:
+        return pinned[0]
     try:
         return HTTPStatus(status).name
     except ValueError:
@@ -76,6 +89,9 @@ def code_for_status(status: int) -> str:
 
 
 def _phrase(status: int) -> str:
+    pinned = _PINNED.get(status)
+    if pinned is not None:
+        return pinned[1]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -111,7 +127,11 @@ class HTTPError(AvianError):
             raise ValueError(f"HTTPError status must be 4xx or 5xx, got {status}")
         self.status = status
         self.title = title or _phrase(status)
-        self.detail = detail if detail is not None else self.title
+        if detail is None:
+            detail = self.title
+        elif not isinstance(detail, str):
+            detail = str(detail)  # RFC 9457 detail is text; ctx.throw(400, exc) passes objects
+        self.detail = detail
         self.code = code or code_for_status(status)
         self.details = details
         self.headers = dict(headers) if headers else {}

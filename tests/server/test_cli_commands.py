@@ -64,7 +64,7 @@ GET     /slow      slow      avian_app.slow
 POST    /shutdown  shutdown  avian_app.shutdown
 *       /anything  anything  avian_app.anything
 WS      /echo      echo      avian_app.echo
-MOUNT   /legacy    -         app
+MOUNT   /legacy    -         basic.app
 """
 
 

@@ -25,12 +25,15 @@ PROBLEM_JSON = "application/problem+json"
 
 def wants_html(accept: str | None) -> bool:
     """True for browsers: ``text/html`` accepted and JSON not asked for explicitly."""
-    if not accept or "text/html" not in accept:
+    if not accept:
         return False
-    return "json" not in accept
+    accept = accept.lower()  # media types are case-insensitive
+    return "text/html" in accept and "json" not in accept
 
 
-def problem_body(error: HTTPError, instance: str | None, traceback: str | None = None) -> dict[str, Any]:
+def problem_body(
+    error: HTTPError, instance: str | None, traceback: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": error.type or "about:blank",
         "title": error.title,

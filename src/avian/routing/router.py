@@ -9,6 +9,7 @@ the tree and compiles every route's pipeline (see :mod:`avian.pipeline`).
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,11 +126,18 @@ class Route:
         return f"<Route {methods} {self.path} name={self.name!r}>"
 
 
-def when(predicate: Callable[[Context], bool], middleware: Middleware) -> Middleware:
-    """Run ``middleware`` only for requests where ``predicate(ctx)`` is true."""
+def when(
+    predicate: Callable[[Context], bool | Awaitable[bool]], middleware: Middleware
+) -> Middleware:
+    """Run ``middleware`` only for requests where ``predicate(ctx)`` is true (the predicate
+    may be ``async``)."""
 
     async def conditional(ctx: Context, call_next: CallNext) -> Response:
-        if predicate(ctx):
+        wanted = predicate(ctx)
+        if inspect.isawaitable(wanted):
+            # A coroutine object is always truthy: it must be awaited, not tested.
+            wanted = await wanted
+        if wanted:
             return await middleware(ctx, call_next)
         return await call_next()
 
@@ -180,6 +188,11 @@ class Router:
         self._frozen = True
         for _, child in self._children:
             child._freeze_tree()
+
+    def _unfreeze_tree(self) -> None:
+        self._frozen = False
+        for _, child in self._children:
+            child._unfreeze_tree()
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -235,7 +248,11 @@ class Router:
         return definition
 
     def _register(
-        self, methods: Iterable[str] | None, path: str, fns: tuple[Callable[..., Any], ...], options: dict[str, Any]
+        self,
+        methods: Iterable[str] | None,
+        path: str,
+        fns: tuple[Callable[..., Any], ...],
+        options: dict[str, Any],
     ) -> Any:
         if fns:
             *route_mws, handler = fns
@@ -250,10 +267,24 @@ class Router:
         return decorator
 
     @overload
-    def route(self, path: str, *, methods: Iterable[str] | None = None, **options: Any) -> Callable[[F], F]: ...
+    def route(
+        self, path: str, *, methods: Iterable[str] | None = None, **options: Any
+    ) -> Callable[[F], F]: ...
     @overload
-    def route(self, path: str, *fns: Callable[..., Any], methods: Iterable[str] | None = None, **options: Any) -> Any: ...
-    def route(self, path: str, *fns: Callable[..., Any], methods: Iterable[str] | None = None, **options: Any) -> Any:
+    def route(
+        self,
+        path: str,
+        *fns: Callable[..., Any],
+        methods: Iterable[str] | None = None,
+        **options: Any,
+    ) -> Any: ...
+    def route(
+        self,
+        path: str,
+        *fns: Callable[..., Any],
+        methods: Iterable[str] | None = None,
+        **options: Any,
+    ) -> Any:
         """Register for ``methods`` (all methods when ``None``).
 
         As a decorator: ``@router.route("/x", methods=["GET", "POST"])``.  Directly:
@@ -403,18 +434,28 @@ class Router:
         self, parent_prefix: str = "", parents: tuple[tuple[Router, str], ...] = ()
     ) -> Iterator[tuple[str, RouteDef, list[Level]]]:
         """Yield ``(full path, definition, levels outer->inner)`` for every route below."""
-        prefix = join_paths(parent_prefix, self.prefix) if self.prefix else normalize_prefix(parent_prefix)
+        prefix = (
+            join_paths(parent_prefix, self.prefix)
+            if self.prefix
+            else normalize_prefix(parent_prefix)
+        )
         chain = (*parents, (self, prefix))
         for definition in self._routes:
             full = join_paths(prefix, definition.path)
             levels = [router._level(router_prefix, full) for router, router_prefix in chain]
-            levels.append(Level(list(definition.middleware), list(definition.before), list(definition.after)))
+            levels.append(
+                Level(list(definition.middleware), list(definition.before), list(definition.after))
+            )
             yield full, definition, levels
         for extra, child in self._children:
             yield from child.walk(join_paths(prefix, extra) if extra else prefix, chain)
 
     def walk_mounts(self, parent_prefix: str = "") -> Iterator[tuple[str, ASGIApp]]:
-        prefix = join_paths(parent_prefix, self.prefix) if self.prefix else normalize_prefix(parent_prefix)
+        prefix = (
+            join_paths(parent_prefix, self.prefix)
+            if self.prefix
+            else normalize_prefix(parent_prefix)
+        )
         for path, app in self._mounts:
             yield join_paths(prefix, path), app
         for extra, child in self._children:

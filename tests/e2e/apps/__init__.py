@@ -1,0 +1,1 @@
+"""Apps served by a real uvicorn process in the end-to-end tests."""
