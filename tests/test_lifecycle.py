@@ -355,7 +355,7 @@ def test_builder_calls_chain_and_return_the_app():
         assert client.get("/users").text == "users"
         assert client.get("/books").text == "books"
         legacy = client.get("/legacy/page")
-    assert legacy.text == "mounted at /legacy for /page"
+    assert legacy.text == "mounted at /legacy for /legacy/page"
     # The first added is the outermost, so it sees the response last.
     assert legacy.headers["x-chain"] == "inner,outer"
 

@@ -101,7 +101,9 @@ async def items(ctx: Context) -> object:
     return ["apple", "pear"]
 
 
-errors.register("teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee")
+errors.register(
+    "teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee"
+)
 
 
 @app.get("/teapot")

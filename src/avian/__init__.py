@@ -8,7 +8,7 @@ from .http.client_ip import ProxyConfig
 from .http.cookies import RequestCookies, ResponseCookies
 from .http.forms import FormData
 from .http.headers import Headers, HeaderValueError, MutableHeaders
-from .http.limits import KiB, MiB, BodyLimits, HeaderLimits
+from .http.limits import BodyLimits, HeaderLimits, KiB, MiB
 from .http.query import QueryParams
 from .http.request import Request
 from .http.response import (
@@ -61,8 +61,8 @@ __all__ = [
     "RouteInfo",
     "Router",
     "State",
-    "UploadFile",
     "StreamingResponse",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketError",

@@ -14,7 +14,6 @@ import pkgutil
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
-from urllib.parse import unquote_to_bytes
 
 from . import errors
 from .context import Context, State
@@ -37,7 +36,8 @@ from .routing.router import (
     Router,
     matches_filter,
 )
-from .routing.table import MethodMap, RouteTable
+from .routing.table import MethodMap, RouteTable, method_order
+from .routing.target import decode_segments, raw_route, routing_path
 
 if TYPE_CHECKING:
     from .server import ServeOptions
@@ -148,9 +148,12 @@ class App(Router):
         self.redirect_slashes = redirect_slashes
         self.method_override = method_override
         self.method_override_header = method_override_header
-        self.allowed_methods = (
-            frozenset(m.upper() for m in allowed_methods) if allowed_methods is not None else None
-        )
+        self.allowed_methods: frozenset[str] | None = None
+        if allowed_methods is not None:
+            methods = {m.upper() for m in allowed_methods}
+            if "GET" in methods:
+                methods.add("HEAD")  # GET routes answer HEAD everywhere else too
+            self.allowed_methods = frozenset(methods)
         self.request_id_header = request_id_header.lower() if request_id_header else None
         self.log_exceptions = log_exceptions
         self.default_entry = default_entry
@@ -177,7 +180,7 @@ class App(Router):
         self._table: RouteTable[Route] = RouteTable()
         self._ws_table: RouteTable[_WebSocketRoute] = RouteTable()
         self._routes_by_name: dict[str, list[Route]] = {}
-        self._mount_list: list[tuple[str, ASGIApp]] = []
+        self._mount_list: list[tuple[str, list[str], ASGIApp]] = []
         self._fallback: Runner | None = None
         self._handler_cache: dict[type, ExceptionHandler | None] = {}
         self._entry: ASGIApp = self._dispatch
@@ -221,7 +224,9 @@ class App(Router):
             (isinstance(key, int) and 400 <= key <= 599)
             or (isinstance(key, type) and issubclass(key, BaseException))
         ):
-            raise ConfigurationError(f"exception_handler key must be a 4xx/5xx status or an exception class: {key!r}")
+            raise ConfigurationError(
+                f"exception_handler key must be a 4xx/5xx status or an exception class: {key!r}"
+            )
 
         def decorator(handler: F) -> F:
             self._check_open()
@@ -230,10 +235,14 @@ class App(Router):
 
         return decorator
 
-    def add_exception_handler(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
+    def add_exception_handler(
+        self, key: int | type[BaseException], handler: ExceptionHandler
+    ) -> None:
         self.exception_handler(key)(handler)
 
-    def not_found(self, handler: Callable[..., Any], methods: Iterable[str] | None = None) -> Callable[..., Any]:
+    def not_found(
+        self, handler: Callable[..., Any], methods: Iterable[str] | None = None
+    ) -> Callable[..., Any]:
         """Serve unmatched requests with ``handler(ctx)`` (Harpia ``setNotFound``): one handler,
         optionally only for some methods (others get the default 404)."""
         self._check_open()
@@ -288,7 +297,11 @@ class App(Router):
         found: list[Router] = []
         for module in modules:
             for value in vars(module).values():
-                if isinstance(value, Router) and not isinstance(value, App) and value._parent is None:
+                if (
+                    isinstance(value, Router)
+                    and not isinstance(value, App)
+                    and value._parent is None
+                ):
                     self.include(value)
                     found.append(value)
         return found
@@ -379,8 +392,8 @@ class App(Router):
                 self._compile_ws(full, definition, levels)
             else:
                 self._compile_http(full, definition, levels)
-        mounts = list(self.walk_mounts())
-        mounts.sort(key=lambda m: len(m[0]), reverse=True)
+        mounts = [(prefix, prefix[1:].split("/"), app) for prefix, app in self.walk_mounts()]
+        mounts.sort(key=lambda m: len(m[1]), reverse=True)
         self._mount_list = mounts
         self._fallback = self._compile_fallback()
         self._entry = self._wrapped_entry()
@@ -391,12 +404,14 @@ class App(Router):
         level.before = [
             hook
             for hook, inc, exc in self._before_all
-            if (not inc or matches_filter(inc, route_path, name)) and not matches_filter(exc, route_path, name)
+            if (not inc or matches_filter(inc, route_path, name))
+            and not matches_filter(exc, route_path, name)
         ] + level.before
         level.after = level.after + [
             hook
             for hook, inc, exc in self._after_all
-            if (not inc or matches_filter(inc, route_path, name)) and not matches_filter(exc, route_path, name)
+            if (not inc or matches_filter(inc, route_path, name))
+            and not matches_filter(exc, route_path, name)
         ]
         return level
 
@@ -411,7 +426,9 @@ class App(Router):
             if seg.converter is not None and seg.converter.name == "str" and seg.param is not None:
                 hint = path_converter_hint(definition.handler, seg.param)
                 if hint and hint != "str":
-                    segments[i] = Segment("{" + f"{seg.param}:{hint}" + "}", seg.param, CONVERTERS[hint])
+                    segments[i] = Segment(
+                        "{" + f"{seg.param}:{hint}" + "}", seg.param, CONVERTERS[hint]
+                    )
                     changed = True
         if not changed:
             return pattern
@@ -464,7 +481,9 @@ class App(Router):
             [h for h, inc, _ in self._after_all if not inc],
         )
         not_found = self._not_found_handler
-        not_found_plan = analyse_handler(not_found[0], (), "not-found handler") if not_found else None
+        not_found_plan = (
+            analyse_handler(not_found[0], (), "not-found handler") if not_found else None
+        )
 
         async def fallback_core(ctx: Context) -> Response:
             body_error: HTTPError | None = ctx.__dict__.get("_body_error")
@@ -487,23 +506,32 @@ class App(Router):
                 if methods is None or ctx.scope["method"] in methods:
                     _pending_status(ctx, 404)
                     return finalize(ctx, await not_found_plan.call(ctx), 404)
-            if self.default_entry and ctx.scope["path"] == "/" and ctx.scope["method"] in ("GET", "HEAD"):
+            if (
+                self.default_entry
+                and ctx.scope["path"] == "/"
+                and ctx.scope["method"] in ("GET", "HEAD")
+            ):
                 return HTMLResponse(_DEFAULT_ENTRY)
             raise errors.not_found(f"no route for {ctx.scope['method']} {ctx.scope['path']}")
 
         return compile_pipeline([level], fallback_core, 404, self._handle_exception)
 
     def _slash_redirect(self, scope: Scope) -> Response | None:
+        """308 to the same path with/without a trailing slash, if only that one is routed.
+        Works on the raw path, so escapes (``%3F``) survive into ``Location``."""
         if not self.redirect_slashes or scope["method"] not in ("GET", "HEAD"):
             return None
-        path: str = scope["path"]
-        if path == "/" or path.startswith("//"):
+        root, raw = raw_route(scope)
+        if raw == b"/" or raw.startswith(b"//"):
             return None  # "//evil.example" would be an open redirect
-        other = path[:-1] if path.endswith("/") else path + "/"
-        found = self._table.match(other)
+        other = raw[:-1] if raw.endswith(b"/") else raw + b"/"
+        segments = decode_segments(other)
+        if isinstance(segments, HTTPError):
+            return None
+        found = self._table.match_segments(segments, scope["method"])
         if found is None or found[0].lookup(scope["method"]) is None:
             return None
-        target = scope.get("root_path", "") + other
+        target = (root + other).decode("latin-1")
         qs = scope.get("query_string", b"")
         if qs:
             target += "?" + qs.decode("latin-1")
@@ -558,7 +586,9 @@ class App(Router):
         await self.report_error(exc, ctx)
         return await self._safe_problem(ctx, HTTPError(500), exc)
 
-    async def _safe_problem(self, ctx: Context, error: HTTPError, cause: BaseException | None) -> Response:
+    async def _safe_problem(
+        self, ctx: Context, error: HTTPError, cause: BaseException | None
+    ) -> Response:
         """The problem response, or a bare 500 if building it fails (unencodable details)."""
         try:
             return self._problem(ctx, error, cause)
@@ -575,7 +605,9 @@ class App(Router):
             if k == b"accept":
                 accept = v.decode("latin-1")
                 break
-        response = problem_response(error, instance=ctx.scope.get("path"), accept=accept, traceback=tb)
+        response = problem_response(
+            error, instance=ctx.scope.get("path"), accept=accept, traceback=tb
+        )
         pending = ctx._response
         if pending is not None and pending is not response:
             # Keep cookies/headers set before the error (e.g. a session cookie) but not a
@@ -590,7 +622,9 @@ class App(Router):
         """Log an unhandled error and pass it to every ``on_error`` hook (errors inside
         those hooks are logged, never raised)."""
         if self.log_exceptions:
-            where = f" during {ctx.scope.get('method', 'WS')} {ctx.scope.get('path')}" if ctx else ""
+            where = (
+                f" during {ctx.scope.get('method', 'WS')} {ctx.scope.get('path')}" if ctx else ""
+            )
             logger.error("unhandled error%s", where, exc_info=error)
         for hook in self._on_error:
             try:
@@ -654,31 +688,6 @@ class App(Router):
             return errors.bad_request("more than one Host header")
         return None
 
-    def _split_path(self, scope: Scope) -> list[str] | HTTPError | None:
-        """Segments decoded one by one when the raw path has escapes (so ``%2F`` stays inside
-        a segment); ``None`` when the plain path can be used."""
-        raw: bytes | None = scope.get("raw_path")
-        path: str = scope["path"]
-        if raw and b"%" in raw:
-            raw = raw.split(b"?", 1)[0]
-            try:
-                segments = [unquote_to_bytes(s).decode("utf-8") for s in raw[1:].split(b"/")]
-            except UnicodeDecodeError:
-                return errors.bad_request("path is not valid UTF-8")
-            for seg in segments:
-                if "\x00" in seg:
-                    return errors.bad_request("path contains a NUL byte")
-                if seg in (".", ".."):
-                    return errors.bad_request("path contains dot segments")
-            return segments
-        if "\x00" in path:
-            return errors.bad_request("path contains a NUL byte")
-        if "/." in path:
-            for seg in path.split("/"):
-                if seg in (".", ".."):
-                    return errors.bad_request("path contains dot segments")
-        return None
-
     async def _method_override(self, scope: Scope, ctx_request: Any) -> str | None:
         """The overriding method of a POST (``_method`` form field / header), if any."""
         wanted: str | None = None
@@ -707,21 +716,23 @@ class App(Router):
         method: str = scope["method"]
         allowed = self.allowed_methods
         if allowed is not None and method not in allowed:
-            error = errors.method_not_allowed(f"{method} is not allowed", allow=sorted(allowed))
+            error = errors.method_not_allowed(
+                f"{method} is not allowed", allow=method_order(allowed)
+            )
             await self._reject(scope, send, error)
             return
-        split = self._split_path(scope)
-        if split is None:
-            found = self._table.match(scope["path"])
-        elif isinstance(split, HTTPError):
-            await self._reject(scope, send, split)
-            return
+        target = routing_path(scope)
+        if isinstance(target, str):
+            found = self._table.match(target, method)
+        elif isinstance(target, list):
+            found = self._table.match_segments(target, method)
         else:
-            found = self._table.match_segments(split)
+            await self._reject(scope, send, target)
+            return
 
         ctx: Context
         if found is None:
-            mounted = self._find_mount(scope)
+            mounted = self._find_mount(scope, target)
             if mounted is not None:
                 await mounted[1](mounted[0], receive, send)
                 return
@@ -734,7 +745,14 @@ class App(Router):
             if method == "POST" and self._may_override(scope):
                 route, ctx = await self._override(scope, receive, send, entry, route, values)
             else:
-                ctx = Context(self, scope, receive, send, route, entry.params_for(route, values) if values and route else None)
+                ctx = Context(
+                    self,
+                    scope,
+                    receive,
+                    send,
+                    route,
+                    entry.params_for(route, values) if values and route else None,
+                )
             if route is None:
                 ctx.__dict__["_allow"] = entry.allowed()
                 run = self._fallback
@@ -768,12 +786,22 @@ class App(Router):
         for k, v in scope["headers"]:
             if header and k == b"x-http-method-override":
                 return True
-            if form_field and k == b"content-type" and v[:33].lower() == b"application/x-www-form-urlencoded":
+            if (
+                form_field
+                and k == b"content-type"
+                and v[:33].lower() == b"application/x-www-form-urlencoded"
+            ):
                 return True
         return False
 
     async def _override(
-        self, scope: Scope, receive: Any, send: Any, entry: MethodMap[Route], route: Route | None, values: list[Any]
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        entry: MethodMap[Route],
+        route: Route | None,
+        values: list[Any],
     ) -> tuple[Route | None, Context]:
         ctx = Context(self, scope, receive, send, route)
         request = ctx.request
@@ -800,31 +828,32 @@ class App(Router):
             ctx.params = request.params = entry.params_for(route, values)
         return route, ctx
 
-    def _find_mount(self, scope: Scope) -> tuple[Scope, ASGIApp] | None:
-        path: str = scope["path"]
-        for prefix, app in self._mount_list:
-            if path == prefix or path.startswith(prefix + "/"):
+    def _find_mount(self, scope: Scope, target: str | list[str]) -> tuple[Scope, ASGIApp] | None:
+        """The mounted app for a routing path, with the scope it gets: the same ``path`` and
+        ``raw_path`` (ASGI: full paths) and ``root_path`` extended by the mount prefix."""
+        if not self._mount_list:
+            return None
+        segments = target[1:].split("/") if isinstance(target, str) else target
+        for prefix, prefix_segments, app in self._mount_list:
+            if segments[: len(prefix_segments)] == prefix_segments:
                 child = dict(scope)
                 child["root_path"] = scope.get("root_path", "") + prefix
-                child["path"] = path[len(prefix) :] or "/"
-                raw = scope.get("raw_path")
-                if raw:
-                    child["raw_path"] = raw[len(prefix.encode()) :] or b"/"
                 return child, app
         return None
 
     async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
         from .websockets import WebSocket, run_websocket
 
-        split = self._split_path(scope)
-        if isinstance(split, HTTPError):
-            found = None
-        elif split is None:
-            found = self._ws_table.match(scope["path"])
+        target = routing_path(scope)
+        if isinstance(target, HTTPError):
+            await self._deny_websocket(scope, send, target.status)
+            return
+        if isinstance(target, str):
+            found = self._ws_table.match(target)
         else:
-            found = self._ws_table.match_segments(split)
+            found = self._ws_table.match_segments(target)
         if found is None:
-            mounted = self._find_mount(scope)
+            mounted = self._find_mount(scope, target)
             if mounted is not None:
                 await mounted[1](mounted[0], receive, send)
                 return
@@ -878,7 +907,10 @@ class App(Router):
                 {
                     "type": "websocket.http.response.start",
                     "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
                 }
             )
             await send({"type": "websocket.http.response.body", "body": body})
@@ -928,7 +960,9 @@ class App(Router):
             await self.startup()
         except BaseException as exc:
             logger.error("startup failed", exc_info=exc)
-            await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
+            await send(
+                {"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
             if not isinstance(exc, Exception):
                 raise
             return
@@ -941,6 +975,8 @@ class App(Router):
         try:
             await self.shutdown()
         except Exception as exc:
-            await send({"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"})
+            await send(
+                {"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
             return
         await send({"type": "lifespan.shutdown.complete"})

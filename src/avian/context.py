@@ -164,7 +164,12 @@ class Context:
             header = self.app.request_id_header
             if header is not None:
                 incoming = self.request.headers.get(header)
-                if incoming and len(incoming) <= 128 and incoming.isascii() and incoming.isprintable():
+                if (
+                    incoming
+                    and len(incoming) <= 128
+                    and incoming.isascii()
+                    and incoming.isprintable()
+                ):
                     rid = incoming
             if rid is None:
                 rid = uuid.uuid4().hex
@@ -199,9 +204,10 @@ class Context:
 
     @response.setter
     def response(self, value: Response) -> None:
+        """Assigning a response makes it the answer, exactly like returning it."""
         if not isinstance(value, Response):
             raise TypeError("ctx.response must be a Response")
-        self._response = value
+        self.dispatch(value)
 
     res = response
 
@@ -229,8 +235,8 @@ class Context:
             raise TypeError("fire() takes at most 3 arguments")
         if args and isinstance(args[0], int) and not isinstance(args[0], bool):
             status = args[0]
-            if not 100 <= status <= 599:
-                raise ValueError(f"invalid HTTP status {status!r}")
+            if not 200 <= status <= 599:
+                raise ValueError(f"invalid HTTP status for a response {status!r}")
             if len(args) == 1:
                 data = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
             else:
@@ -259,13 +265,19 @@ class Context:
         """Answer with a bare status and its reason phrase as text."""
         return self.fire(status)
 
-    def json(self, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    def json(
+        self, data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
         return self.dispatch(JSONResponse(data, status, headers))
 
-    def text(self, text: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    def text(
+        self, text: str, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
         return self.dispatch(PlainTextResponse(text, status, headers))
 
-    def html(self, html: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    def html(
+        self, html: str, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
         return self.dispatch(HTMLResponse(html, status, headers))
 
     def binary(
@@ -302,7 +314,11 @@ class Context:
         disposition = "attachment" if download or filename else None
         return self.dispatch(
             FileResponse(
-                path, filename=filename, disposition=disposition, media_type=media_type, headers=headers
+                path,
+                filename=filename,
+                disposition=disposition,
+                media_type=media_type,
+                headers=headers,
             )
         )
 

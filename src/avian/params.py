@@ -25,7 +25,13 @@ from .errors import BodyError, ConfigurationError, HTTPError
 from .http.jsoncodec import decode_json
 from .http.request import is_json_media_type
 
-__all__ = ["HandlerPlan", "analyse_handler", "is_async_callable", "path_converter_hint", "validation_error"]
+__all__ = [
+    "HandlerPlan",
+    "analyse_handler",
+    "is_async_callable",
+    "path_converter_hint",
+    "validation_error",
+]
 
 Handler = Callable[..., Any]
 
@@ -72,6 +78,7 @@ def path_converter_hint(handler: Handler, name: str) -> str | None:
 
 
 _LOC_RE = re.compile(r" - at `\$(.*)`$")
+_MISSING_RE = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
 def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPError:
@@ -83,10 +90,11 @@ def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPE
         message = message[: m.start()]
         for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", m.group(1)):
             loc.append(part[0] if part[0] else int(part[1]))
+    missing = _MISSING_RE.match(message)
+    if missing:  # point at the field itself, as for any other issue
+        loc.append(missing.group(1))
     issue = {"loc": loc, "msg": message, "type": "validation_error"}
-    return HTTPError(
-        422, "Validation failed", code="VALIDATION_ERROR", details={"issues": [issue]}
-    )
+    return HTTPError(422, "Validation failed", code="VALIDATION_ERROR", details={"issues": [issue]})
 
 
 class HandlerPlan:
@@ -126,7 +134,11 @@ def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
             except Exception as exc:
                 errors_fn = getattr(exc, "errors", None)
                 issues = [
-                    {"loc": ["body", *e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+                    {
+                        "loc": ["body", *e.get("loc", ())],
+                        "msg": e.get("msg", ""),
+                        "type": e.get("type", ""),
+                    }
                     for e in (errors_fn() if callable(errors_fn) else [])
                 ]
                 raise HTTPError(
@@ -180,10 +192,14 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
             sources.append((name, "ctx"))
         elif name in path_params:
             sources.append((name, "path"))
-        elif _is_body_model(annotation) or (name == "body" and annotation in (inspect.Parameter.empty, Any)):
+        elif _is_body_model(annotation) or name == "body":
+            # A model type anywhere, or any parameter named ``body``: un-annotated/Any means
+            # "parsed by content type"; another annotation (dict, list[int]...) is decoded
+            # from JSON and validated against it.
             if body_reader is not None:
                 raise ConfigurationError(f"{where}: only one body parameter is allowed")
-            body_reader = _body_reader(None if not _is_body_model(annotation) else annotation)
+            untyped = annotation in (inspect.Parameter.empty, Any)
+            body_reader = _body_reader(None if untyped else annotation)
             sources.append((name, "body"))
         elif param.default is not inspect.Parameter.empty:
             continue  # keeps its default

@@ -57,7 +57,11 @@ def to_response(value: Any, status: int = 200) -> Response:
         return _make(bytes(value), status, _OCTET)
     if isinstance(value, str):
         return _make(value.encode(), status, _TEXT)
-    if isinstance(value, AsyncIterable) or inspect.isgenerator(value) or isinstance(value, Iterator):
+    if (
+        isinstance(value, AsyncIterable)
+        or inspect.isgenerator(value)
+        or isinstance(value, Iterator)
+    ):
         return StreamingResponse(value, status, media_type=_OCTET)  # type: ignore[arg-type]
     return _make(encode_json(value), status, _JSON)
 
@@ -125,6 +129,8 @@ def _wrap_middleware(mw: Middleware, inner: Runner, on_error: ErrorConverter) ->
 
     async def run_middleware(ctx: Context) -> Response:
         async def call_next() -> Response:
+            if ctx.dispatched and ctx._response is not None:
+                return ctx._response  # CTX-14: answered already (ctx.fire in middleware)
             try:
                 return await inner(ctx)
             except Exception as exc:
@@ -142,7 +148,9 @@ def _wrap_middleware(mw: Middleware, inner: Runner, on_error: ErrorConverter) ->
     return run_middleware
 
 
-def compile_pipeline(levels: list[Level], core: Runner, status: int, on_error: ErrorConverter) -> Runner:
+def compile_pipeline(
+    levels: list[Level], core: Runner, status: int, on_error: ErrorConverter
+) -> Runner:
     """Wrap ``core`` in the layers, innermost last in ``levels``."""
     run = core
     for level in reversed(levels):

@@ -3,6 +3,8 @@ payload, the body readers, and ``_method`` override (CTX-04, CTX-05, BDY-01, BDY
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,6 +107,16 @@ def test_client_is_the_socket_peer() -> None:
         assert client.get("/who").json()["client"] == ["203.0.113.9", 4321]
 
 
+def test_routes_match_below_the_root_path() -> None:
+    app = App()
+    app.get("/where")(describe)
+
+    with TestClient(app, root_path="/api") as client:
+        response = client.get("/where")
+
+    assert response.status_code == 200
+
+
 # -- query ----------------------------------------------------------------------------------
 
 
@@ -164,6 +176,59 @@ def test_query_field_count_is_limited_by_form_max_fields() -> None:
 
     assert over.status_code == 400
     assert "too many query parameters" in over.json()["detail"]
+
+
+async def asgi_get(app: App, path: str, query_string: bytes) -> tuple[int, bytes]:
+    """One GET straight through the ASGI interface, for bytes httpx cannot put in a URL."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query_string,
+        "root_path": "",
+        "headers": [(b"host", b"test")],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "body"),
+    [
+        (b"name=caf\xc3\xa9", 200, {"name": "café"}),
+        (b"name=caf\xc3\xa9+au%20lait&x=%C3%A9", 200, {"name": "café au lait", "x": "é"}),
+        (b"name=\xff", 400, None),
+        (b"\xe9=1", 400, None),
+    ],
+)
+def test_unescaped_query_bytes_are_decoded_like_escapes(
+    raw: bytes, status: int, body: dict[str, str] | None
+) -> None:
+    app = App()
+
+    @app.get("/q")
+    async def q(ctx: Context) -> dict[str, str]:
+        return dict(ctx.request.query)
+
+    got_status, got_body = asyncio.run(asgi_get(app, "/q", raw))
+
+    assert got_status == status
+    if body is not None:
+        assert json.loads(got_body) == body
 
 
 def test_query_is_only_parsed_when_read(app: App, client: TestClient) -> None:
@@ -406,9 +471,7 @@ def test_parse_of_an_unsupported_type_is_a_415(parse_client: TestClient) -> None
     assert "application/xml" in response.json()["detail"]
 
 
-def test_body_parameter_without_annotation_is_the_parsed_body(
-    app: App, client: TestClient
-) -> None:
+def test_body_parameter_without_annotation_is_the_parsed_body(app: App, client: TestClient) -> None:
     @app.post("/body")
     async def handler(body: Any) -> Any:
         return body
@@ -431,7 +494,9 @@ def override_app(**options: Any) -> App:
     return app
 
 
-@pytest.mark.parametrize(("field", "method"), [("PUT", "PUT"), ("patch", "PATCH"), ("Delete", "DELETE")])
+@pytest.mark.parametrize(
+    ("field", "method"), [("PUT", "PUT"), ("patch", "PATCH"), ("Delete", "DELETE")]
+)
 def test_method_field_in_an_urlencoded_post_overrides(field: str, method: str) -> None:
     with TestClient(override_app()) as client:
         got = client.post("/thing", data={"_method": field, "name": "x"}).json()

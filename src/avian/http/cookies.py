@@ -15,7 +15,13 @@ from urllib.parse import quote, unquote
 
 from .headers import MutableHeaders
 
-__all__ = ["RequestCookies", "ResponseCookies", "SameSite", "build_set_cookie", "parse_cookie_header"]
+__all__ = [
+    "RequestCookies",
+    "ResponseCookies",
+    "SameSite",
+    "build_set_cookie",
+    "parse_cookie_header",
+]
 
 SameSite = Literal["strict", "lax", "none", "Strict", "Lax", "None"]
 
@@ -176,10 +182,12 @@ class ResponseCookies:
         secure: bool = False,
         http_only: bool = True,
         same_site: SameSite | None = "lax",
+        partitioned: bool = False,
     ) -> None:
         """Expire a cookie now (empty value, ``Max-Age=0``, ``Expires`` in 1970).
 
-        ``path`` and ``domain`` must match the ones the cookie was set with.
+        ``path`` and ``domain`` must match the ones the cookie was set with, and so must
+        ``partitioned``: browsers keep partitioned cookies apart from unpartitioned ones.
         """
         self.set(
             name,
@@ -191,6 +199,7 @@ class ResponseCookies:
             secure=secure,
             http_only=http_only,
             same_site=same_site,
+            partitioned=partitioned,
         )
 
     def __repr__(self) -> str:

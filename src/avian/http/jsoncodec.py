@@ -87,7 +87,9 @@ def _walk(root: Any, limits: BodyLimits) -> None:
             raise BodyError(400, f"JSON string longer than {max_str} characters")
 
 
-def decode_json(body: bytes, limits: BodyLimits, decoder: msgspec.json.Decoder[Any] = _decoder) -> Any:
+def decode_json(
+    body: bytes, limits: BodyLimits, decoder: msgspec.json.Decoder[Any] = _decoder
+) -> Any:
     """Decode a JSON body within limits: 400 for malformed or over-limit JSON.
 
     Pass a typed ``decoder`` (built once, at startup) to validate; its errors propagate as

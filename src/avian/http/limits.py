@@ -77,7 +77,9 @@ class BodyLimits:
             exts = getattr(self, name)
             if isinstance(exts, str) or not all(isinstance(e, str) for e in exts):
                 raise ConfigurationError(f"BodyLimits.{name} must be a tuple of strings")
-            object.__setattr__(self, name, tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in exts))
+            object.__setattr__(
+                self, name, tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in exts)
+            )
 
     def with_overrides(self, overrides: BodyLimits | Mapping[str, Any] | None) -> BodyLimits:
         """These limits with a route's overrides applied (a mapping, or a whole object)."""

@@ -16,11 +16,29 @@ __all__ = ["QueryParams", "parse_query"]
 MAX_QUERY_FIELDS = 1000
 
 
-def parse_query(query_string: bytes | str, max_fields: int = MAX_QUERY_FIELDS) -> list[tuple[str, str]]:
-    """Decode a query string strictly (UTF-8); 400 on bad encoding or too many fields."""
-    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
+def parse_query(
+    query_string: bytes | str, max_fields: int = MAX_QUERY_FIELDS
+) -> list[tuple[str, str]]:
+    """Decode a query string strictly (UTF-8); 400 on bad encoding or too many fields.
+
+    Raw non-ASCII bytes (sent unescaped by some clients) are decoded as UTF-8 exactly like
+    percent-escapes, so ``é`` and ``%C3%A9`` mean the same and a raw 0xFF byte is refused like
+    ``%ff``.
+    """
+    if isinstance(query_string, bytes):
+        text = query_string.decode("latin-1")
+    else:
+        text = query_string if query_string.isascii() else query_string.encode().decode("latin-1")
     try:
-        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=max_fields)
+        if text.isascii():
+            return parse_qsl(
+                text, keep_blank_values=True, errors="strict", max_num_fields=max_fields
+            )
+        # One byte per character, escapes included, then every name and value as UTF-8.
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding="latin-1", max_num_fields=max_fields
+        )
+        return [(k.encode("latin-1").decode(), v.encode("latin-1").decode()) for k, v in pairs]
     except UnicodeDecodeError:
         raise BodyError(400, "query string is not valid UTF-8") from None
     except ValueError:
@@ -41,7 +59,9 @@ class QueryParams(Mapping[str, str]):
         self._first = first
 
     @classmethod
-    def from_string(cls, query_string: bytes | str, max_fields: int = MAX_QUERY_FIELDS) -> QueryParams:
+    def from_string(
+        cls, query_string: bytes | str, max_fields: int = MAX_QUERY_FIELDS
+    ) -> QueryParams:
         if not query_string:
             return cls()
         return cls(parse_query(query_string, max_fields))

@@ -151,9 +151,8 @@ class Request:
 
     @property
     def url(self) -> str:
-        """The full URL (te.js ``fullURL``)."""
-        root = self.scope.get("root_path", "")
-        return f"{self.scheme}://{self.host}{root}{self.path_with_query}"
+        """The full URL (te.js ``fullURL``); ASGI's ``path`` already holds ``root_path``."""
+        return f"{self.scheme}://{self.host}{self.path_with_query}"
 
     full_url = url
 
@@ -179,7 +178,10 @@ class Request:
     def cookies(self) -> RequestCookies:
         c = self._cookies
         if c is None:
-            c = self._cookies = RequestCookies(self.headers.get("cookie"))
+            # HTTP/2 may split cookies over several header fields (RFC 9113 8.2.3).
+            fields = self.headers.get_all("cookie")
+            header = fields[0] if len(fields) == 1 else "; ".join(fields) or None
+            c = self._cookies = RequestCookies(header)
         return c
 
     @property

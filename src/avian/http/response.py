@@ -51,8 +51,9 @@ def reason_phrase(status: int) -> str:
 
 
 def _check_status(status: int) -> int:
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise ValueError(f"invalid HTTP status {status!r}")
+    # 1xx codes are informational: no server can send one as the final response.
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise ValueError(f"invalid HTTP status for a response {status!r}")
     return status
 
 
@@ -367,7 +368,9 @@ class FileResponse(Response):
         self.chunk_size = chunk_size
         if filename is not None or disposition is not None:
             name = filename or os.path.basename(self.path)
-            self.headers.set("content-disposition", content_disposition(disposition or "attachment", name))
+            self.headers.set(
+                "content-disposition", content_disposition(disposition or "attachment", name)
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

@@ -80,16 +80,14 @@ class Converter:
     name: str
     convert: Callable[[str], Any]
     to_string: Callable[[Any], str]
-    priority: int
-    """Lower runs first when several parameters compete for one segment."""
 
 
 CONVERTERS: dict[str, Converter] = {
-    "int": Converter("int", _to_int, lambda v: str(int(v)), 0),
-    "float": Converter("float", _to_float, lambda v: repr(float(v)), 1),
-    "uuid": Converter("uuid", _to_uuid, lambda v: str(uuid.UUID(str(v))), 2),
-    "str": Converter("str", _to_str, str, 3),
-    "path": Converter("path", _to_path, str, 4),
+    "int": Converter("int", _to_int, lambda v: str(int(v))),
+    "float": Converter("float", _to_float, lambda v: repr(float(v))),
+    "uuid": Converter("uuid", _to_uuid, lambda v: str(uuid.UUID(str(v)))),
+    "str": Converter("str", _to_str, str),
+    "path": Converter("path", _to_path, str),
 }
 
 
@@ -145,9 +143,20 @@ class PathPattern:
                 parts.append(seg.text)
                 continue
             assert seg.param is not None
-            value = seg.converter.to_string(params[seg.param])
-            if seg.converter.convert(value) is NO_MATCH:
-                raise ConfigurationError(f"url for {self.path!r}: {seg.param}={value!r} is not a valid {seg.converter.name}")
+            try:
+                value = seg.converter.to_string(params[seg.param])
+            except (TypeError, ValueError):
+                value = None
+            if value is None or seg.converter.convert(value) is NO_MATCH:
+                raise ConfigurationError(
+                    f"url for {self.path!r}: {seg.param}={params[seg.param]!r} "
+                    f"is not a valid {seg.converter.name}"
+                )
+            if any(part in (".", "..") for part in value.split("/")):
+                # Clients resolve these and the router refuses them (400): never emit one.
+                raise ConfigurationError(
+                    f"url for {self.path!r}: {seg.param}={value!r} is a dot segment"
+                )
             safe = "/" if seg.converter.name == "path" else ""
             parts.append(quote(value, safe=safe))
         return "/" + "/".join(parts)
@@ -155,7 +164,7 @@ class PathPattern:
 
 _PARAM_RE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?\}$")
 _COLON_RE = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)$")
-_STATIC_OK = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$")
+_STATIC_OK = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$")
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -194,6 +203,11 @@ def parse_pattern(path: str) -> PathPattern:
                 )
             if raw in (".", ".."):
                 raise ConfigurationError(f"route {path!r}: dot segments are not allowed")
+            if "%" in raw:
+                # Requests are matched decoded, so an escape here could never match.
+                raise ConfigurationError(
+                    f"route {path!r}: percent-escapes are not allowed in {raw!r}"
+                )
             if not _STATIC_OK.match(raw):
                 raise ConfigurationError(f"route {path!r}: invalid character in {raw!r}")
             segments.append(Segment(raw))

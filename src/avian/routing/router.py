@@ -215,7 +215,7 @@ class Router:
         self._check_open()
         if not callable(handler) and kind == "http":
             raise ConfigurationError(f"handler for {path!r} is not callable: {handler!r}")
-        if not isinstance(status, int) or not 100 <= status <= 599:
+        if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
             raise ConfigurationError(f"route {path!r}: invalid status {status!r}")
         method_tuple: tuple[str, ...] | None = None
         if methods is not None:
@@ -377,7 +377,8 @@ class Router:
     routes_from = include
 
     def mount(self, path: str, app: ASGIApp) -> Router:
-        """Serve any ASGI app under ``path`` (its ``root_path`` is set, ``path`` stripped)."""
+        """Serve any ASGI app under ``path``: it gets the same ``path`` and a ``root_path``
+        extended by the prefix (the ASGI convention)."""
         self._check_open()
         if not callable(app):
             raise ConfigurationError(f"mount({path!r}): {app!r} is not an ASGI app")

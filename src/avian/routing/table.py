@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from ..errors import ConfigurationError
 from .patterns import NO_MATCH, Converter, PathPattern
 
-__all__ = ["ANY_METHOD", "MethodMap", "RouteTable"]
+__all__ = ["ANY_METHOD", "MethodMap", "RouteTable", "method_order"]
 
 T = TypeVar("T")
 
@@ -67,11 +67,21 @@ class MethodMap(Generic[T]):
         if "GET" in methods:
             methods.add("HEAD")
         methods.add("OPTIONS")
-        order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        return sorted(methods, key=lambda m: (order.index(m) if m in order else len(order), m))
+        return method_order(methods)
 
     def params_for(self, endpoint: T, values: list[Any]) -> dict[str, Any]:
         return dict(zip(self.names[id(endpoint)], values, strict=True))
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def method_order(methods: Iterable[str]) -> list[str]:
+    """Methods in the conventional order for ``Allow`` (GET, HEAD, POST, ...), others after."""
+    known = len(_METHOD_ORDER)
+    return sorted(
+        methods, key=lambda m: (_METHOD_ORDER.index(m) if m in _METHOD_ORDER else known, m)
+    )
 
 
 class _Node(Generic[T]):
@@ -125,9 +135,7 @@ class RouteTable(Generic[T]):
                     node = child
         node.entry = entry
 
-    def match(
-        self, path: str, method: str | None = None
-    ) -> tuple[MethodMap[T], list[Any]] | None:
+    def match(self, path: str, method: str | None = None) -> tuple[MethodMap[T], list[Any]] | None:
         """Find the entry for a decoded path (no ``%2F`` ambiguity: see :meth:`match_segments`).
 
         With ``method``, a route that serves it wins over an earlier path match that does

@@ -1,0 +1,1 @@
+"""A small package for the ``app.autodiscover()`` tests: routers spread over modules."""

@@ -1,0 +1,8 @@
+from avian import Router
+
+helpers = Router("/helpers-router")
+
+
+@helpers.get("/x")
+async def x() -> str:
+    return "x"
