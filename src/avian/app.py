@@ -21,6 +21,7 @@ from .errors import ClientDisconnect, ConfigurationError, HTTPError
 from .http.client_ip import ProxyConfig
 from .http.limits import BodyLimits, HeaderLimits
 from .http.problem import problem_response
+from .http.request import Request
 from .http.response import HTMLResponse, RedirectResponse, Response
 from .params import analyse_handler, path_converter_hint
 from .pipeline import Runner, compile_pipeline, finalize, make_core
@@ -172,7 +173,7 @@ class App(Router):
         self._on_ready: list[LifecycleHook] = list(on_ready)
         self._on_shutdown: list[LifecycleHook] = list(on_shutdown)
         self._on_error: list[ErrorHook] = list(on_error)
-        self._asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        self._app_asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         for router in routers:
             self.include(router)
 
@@ -278,9 +279,9 @@ class App(Router):
 
     def add_asgi_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> App:
         """Wrap the whole app in a pure ASGI middleware: ``cls(app, **options)``.
-        The first added is the outermost."""
+        The first added is the outermost.  (On a group it wraps only that group's routes.)"""
         self._check_open()
-        self._asgi_middleware.append((cls, options))
+        self._app_asgi_middleware.append((cls, options))
         return self
 
     def autodiscover(self, package: str, *, suffix: str = "") -> list[Router]:
@@ -354,6 +355,10 @@ class App(Router):
             )
         return routes[0].pattern.build(params)
 
+    def request_ip(self, source: Context | Request) -> str | None:
+        """The client address of a request (Harpia ``app.requestIP``), proxy rules applied."""
+        return source.ip
+
     # --- running ------------------------------------------------------------------------------
 
     def listen(self, **options: Unpack[ServeOptions]) -> None:
@@ -397,7 +402,7 @@ class App(Router):
         self._mount_list = mounts
         self._fallback = self._compile_fallback()
         self._entry = self._wrapped_entry()
-        self._direct = not self._asgi_middleware
+        self._direct = not self._app_asgi_middleware
 
     def _app_level(self, route_path: str, name: str | None) -> Level:
         level = self._level("", route_path)
@@ -447,6 +452,9 @@ class App(Router):
         run = compile_pipeline(levels, core, definition.status, self._handle_exception)
         limits = self.limits.with_overrides(definition.limits)
         route = Route(definition, pattern, limits, run)
+        wrappers = [m for level in levels for m in level.asgi]
+        if wrappers:
+            route.asgi = self._route_endpoint(route, wrappers)
         self._table.add(pattern, definition.methods, route)
         if definition.name:
             self._routes_by_name.setdefault(definition.name, []).append(route)
@@ -651,7 +659,7 @@ class App(Router):
 
     def _wrapped_entry(self) -> ASGIApp:
         entry: ASGIApp = self._dispatch
-        for cls, options in reversed(self._asgi_middleware):
+        for cls, options in reversed(self._app_asgi_middleware):
             entry = cls(entry, **options)
         return entry
 
@@ -756,9 +764,17 @@ class App(Router):
             if route is None:
                 ctx.__dict__["_allow"] = entry.allowed()
                 run = self._fallback
+            elif route.asgi is not None:
+                scope["avian.context"] = ctx
+                await route.asgi(scope, receive, send)
+                return
             else:
                 run = route.run
         assert run is not None
+        await self._serve(ctx, run)
+
+    async def _serve(self, ctx: Context, run: Runner) -> None:
+        """Run a pipeline, turn errors into responses, send, and release the request."""
         try:
             try:
                 response = await run(ctx)
@@ -767,7 +783,7 @@ class App(Router):
             except Exception as exc:
                 response = await self._handle_exception(ctx, exc)
             try:
-                await response(scope, receive, send)
+                await response(ctx.scope, ctx.receive, ctx.send)
             except ClientDisconnect:
                 return
             except Exception as exc:
@@ -776,6 +792,25 @@ class App(Router):
             req = ctx._request
             if req is not None and req._form is not None:
                 await req.close()
+
+    def _route_endpoint(
+        self, route: Route, wrappers: list[tuple[Callable[..., ASGIApp], dict[str, Any]]]
+    ) -> ASGIApp:
+        """A route served through group-level ASGI middleware: the middleware sees (and may
+        change) the scope, receive and send; the context is rebuilt from what it passes on."""
+
+        async def endpoint(scope: Scope, receive: Any, send: Any) -> None:
+            outer: Context = scope["avian.context"]
+            ctx = Context(self, scope, receive, send, route, outer.params)
+            ctx._request = (
+                outer._request if outer.scope is scope and outer.receive is receive else None
+            )
+            await self._serve(ctx, route.run)
+
+        app: ASGIApp = endpoint
+        for cls, options in reversed(wrappers):
+            app = cls(app, **options)
+        return app
 
     def _may_override(self, scope: Scope) -> bool:
         """Cheap pre-check: could this POST carry a method override at all?"""

@@ -21,7 +21,7 @@ def client_ip(
 
     @app.get("/ip")
     async def ip(ctx: Context) -> dict[str, Any]:
-        assert ctx.ip == ctx.request.ip
+        assert ctx.ip == ctx.request.ip == app.request_ip(ctx) == app.request_ip(ctx.request)
         return {"ip": ctx.ip}
 
     with TestClient(app, client=peer) as client:

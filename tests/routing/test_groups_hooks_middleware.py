@@ -922,6 +922,69 @@ def test_asgi_middleware_wraps_the_app_first_added_outermost():
         assert client.get("/missing").headers.get_list("x-asgi") == ["inner", "outer"]
 
 
+def test_asgi_middleware_on_a_group_wraps_only_its_routes():
+    calls: list[str] = []
+    app = App()
+    app.add_asgi_middleware(AddHeader, name="app", calls=calls)
+    api = app.group("/api")
+    assert api.add_asgi_middleware(AddHeader, name="group", calls=calls) is api
+    admin = api.group("/admin")
+    admin.add_asgi_middleware(AddHeader, name="admin", calls=calls)
+
+    @api.post("/items/{id}")
+    async def create(ctx: Context, id: int) -> dict[str, Any]:
+        return {"id": id, "body": await ctx.request.json(), "user": ctx.state.get("user")}
+
+    @admin.get("/stats")
+    async def stats() -> str:
+        return "stats"
+
+    @app.get("/plain")
+    async def plain() -> str:
+        return "plain"
+
+    with serve(app) as client:
+        response = client.post("/api/items/7", json={"a": 1})
+        assert response.json() == {"id": 7, "body": {"a": 1}, "user": None}
+        assert response.headers.get_list("x-asgi") == ["group", "app"]
+        assert calls == ["app", "group"]
+        calls.clear()
+        assert client.get("/api/admin/stats").headers.get_list("x-asgi") == [
+            "admin",
+            "group",
+            "app",
+        ]
+        assert calls == ["app", "group", "admin"]
+        # Routes outside the group, and unmatched paths, do not pass through it.
+        assert client.get("/plain").headers.get_list("x-asgi") == ["app"]
+        assert client.get("/api/missing").headers.get_list("x-asgi") == ["app"]
+
+
+def test_group_asgi_middleware_may_answer_by_itself():
+    async def deny(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 403, "headers": []})
+        await send({"type": "http.response.body", "body": b"denied"})
+
+    class Gate:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            target = self.app if scope["path"].endswith("/open") else deny
+            await target(scope, receive, send)
+
+    app = App()
+    private = app.group("/private")
+    private.add_asgi_middleware(Gate)
+    private.get("/open")(lambda: "open")
+    private.get("/closed")(lambda: "closed")
+
+    with serve(app) as client:
+        assert client.get("/private/open").text == "open"
+        closed = client.get("/private/closed")
+        assert (closed.status_code, closed.text) == (403, "denied")
+
+
 # --- streaming through middleware --------------------------------------------------------------
 
 

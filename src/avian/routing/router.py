@@ -85,6 +85,8 @@ class Level:
     middleware: list[Middleware] = field(default_factory=list)
     before: list[Hook] = field(default_factory=list)
     after: list[Hook] = field(default_factory=list)
+    asgi: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = field(default_factory=list)
+    """Pure ASGI middleware wrapping the routes of a group (outermost first)."""
 
     def __bool__(self) -> bool:
         return bool(self.middleware or self.before or self.after)
@@ -93,7 +95,7 @@ class Level:
 class Route:
     """A compiled route: its pattern, limits, and the pipeline that serves it."""
 
-    __slots__ = ("definition", "limits", "name", "pattern", "run", "status")
+    __slots__ = ("asgi", "definition", "limits", "name", "pattern", "run", "status")
 
     def __init__(
         self,
@@ -108,6 +110,8 @@ class Route:
         self.status = definition.status
         self.name = definition.name
         self.run = run
+        self.asgi: ASGIApp | None = None
+        """Set when group-level ASGI middleware wraps this route."""
 
     @property
     def path(self) -> str:
@@ -173,6 +177,7 @@ class Router:
         self._routes: list[RouteDef] = []
         self._children: list[tuple[str, Router]] = []
         self._mounts: list[tuple[str, ASGIApp]] = []
+        self._asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         self._parent: Router | None = None
         self._frozen = False
 
@@ -390,6 +395,15 @@ class Router:
 
     # --- hooks and middleware -----------------------------------------------------------------
 
+    def add_asgi_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> Router:
+        """Serve this router's routes through a pure ASGI middleware, ``cls(app, **options)``
+        (any Starlette-style middleware works).  The first added is the outermost."""
+        self._check_open()
+        if not callable(cls):
+            raise ConfigurationError(f"ASGI middleware {cls!r} is not callable")
+        self._asgi_middleware.append((cls, options))
+        return self
+
     def use(self, *args: Any) -> Any:
         """Add onion middleware: ``@router.use``, ``router.use(mw1, mw2)`` or
         ``router.use("/panel", mw)`` (only for routes under that path)."""
@@ -429,7 +443,7 @@ class Router:
             for scope, mw in self._middleware
             if scope is None or _under(route_path, join_paths(full_prefix, scope))
         ]
-        return Level(mws, list(self._before), list(self._after))
+        return Level(mws, list(self._before), list(self._after), list(self._asgi_middleware))
 
     def walk(
         self, parent_prefix: str = "", parents: tuple[tuple[Router, str], ...] = ()
