@@ -23,6 +23,7 @@ import msgspec
 
 from .errors import BodyError, ConfigurationError, HTTPError
 from .http.jsoncodec import decode_json
+from .http.media import parse_content_type
 from .http.request import is_json_media_type
 
 __all__ = [
@@ -100,17 +101,24 @@ def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPE
 class HandlerPlan:
     """How to call one handler: which arguments come from where, and whether it is async."""
 
-    __slots__ = ("call", "handler", "is_async", "kind")
+    __slots__ = ("body_reader", "call", "handler", "is_async", "kind")
 
     def __init__(
-        self, handler: Handler, call: Callable[[Any], Awaitable[Any]], kind: str, is_async: bool
+        self,
+        handler: Handler,
+        call: Callable[[Any], Awaitable[Any]],
+        kind: str,
+        is_async: bool,
+        body_reader: Callable[[Any], Awaitable[Any]] | None = None,
     ) -> None:
         self.handler = handler
         self.call = call
         """``async (ctx) -> value``: always correct, whatever the handler's shape."""
         self.kind = kind
-        """``none``, ``ctx``, ``path``, ``ctx+path`` (direct call shapes) or ``general``."""
+        """``none``, ``ctx``, ``path``, ``ctx+path``, ``body`` (direct call shapes) or
+        ``general``."""
         self.is_async = is_async
+        self.body_reader = body_reader
 
 
 def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
@@ -152,7 +160,7 @@ def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
     async def read_typed(ctx: Any) -> Any:
         req = ctx.request
         header = req.headers.get("content-type")
-        if header is None or not is_json_media_type(req.content_type):
+        if header is None or not is_json_media_type(parse_content_type(header)[0]):
             raise BodyError(415, "expected an application/json body")
         try:
             return decode_json(await req.body(), req.limits, decoder)
@@ -247,6 +255,17 @@ def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) 
             return await invoke(ctx, **ctx.params)
 
         return HandlerPlan(handler, call_ctx_path, "ctx+path", is_async)
+
+    if (
+        kinds == ["body"]
+        and signature.parameters[sources[0][0]].kind is not inspect.Parameter.KEYWORD_ONLY
+    ):
+        assert body_reader is not None
+
+        async def call_body(ctx: Any) -> Any:
+            return await invoke(await body_reader(ctx))
+
+        return HandlerPlan(handler, call_body, "body", is_async, body_reader)
 
     plan = tuple(sources)
     reader = body_reader

@@ -17,6 +17,8 @@ import inspect
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .http.jsoncodec import encode_json
 from .http.response import Response, StreamingResponse
 from .params import HandlerPlan, is_async_callable
@@ -53,6 +55,9 @@ def to_response(value: Any, status: int = 200) -> Response:
         return _make(b"", 204 if status == 200 else status, None)
     if isinstance(value, Response):
         return value
+    if isinstance(value, msgspec.Struct) or hasattr(t, "__dataclass_fields__"):
+        # PERF: models before the (slow) ABC checks below.
+        return _make(encode_json(value), status, _JSON)
     if t is bytes or t is bytearray or t is memoryview:
         return _make(bytes(value), status, _OCTET)
     if isinstance(value, str):
@@ -195,6 +200,14 @@ def make_core(plan: HandlerPlan, status: int) -> Runner:
             return _respond(ctx, await handler(**ctx.params), status)
 
         return core_path
+    if kind == "body":
+        reader = plan.body_reader
+        assert reader is not None
+
+        async def core_body(ctx: Context) -> Response:
+            return _respond(ctx, await handler(await reader(ctx)), status)
+
+        return core_body
     if kind == "ctx+path":
 
         async def core_ctx_path(ctx: Context) -> Response:
