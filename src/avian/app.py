@@ -8,24 +8,24 @@ compiled and the route tables are built, and further registration raises.
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 import pkgutil
-import traceback
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import errors
 from .context import Context, State
+from .error_handling import ErrorHandling, ErrorHook, ExceptionHandler, pending_status
 from .errors import ClientDisconnect, ConfigurationError, HTTPError
 from .http.client_ip import ProxyConfig
 from .http.limits import BodyLimits, HeaderLimits
-from .http.problem import problem_response
+from .http.method_override import may_override, requested_method
 from .http.request import Request
 from .http.response import HTMLResponse, RedirectResponse, Response
+from .lifecycle import LifecycleHook, run_hooks, serve_lifespan
 from .params import analyse_handler, path_converter_hint
 from .pipeline import Runner, compile_pipeline, finalize, make_core
-from .routing.patterns import CONVERTERS, PathPattern, Segment, parse_pattern
+from .routing.patterns import CONVERTERS, PathPattern, Segment, join_paths, parse_pattern
 from .routing.router import (
     ASGIApp,
     Hook,
@@ -39,6 +39,7 @@ from .routing.router import (
 )
 from .routing.table import MethodMap, RouteTable, method_order
 from .routing.target import decode_segments, raw_route, routing_path
+from .websocket_routes import WebSocketRoute, compile_ws_route, deny_websocket, serve_websocket
 
 if TYPE_CHECKING:
     from .server import ServeOptions
@@ -49,9 +50,6 @@ logger = logging.getLogger("avian")
 
 F = TypeVar("F", bound=Callable[..., Any])
 Scope = dict[str, Any]
-ExceptionHandler = Callable[[Context, Exception], Any]
-LifecycleHook = Callable[..., Any]
-ErrorHook = Callable[[BaseException, Context | None], Any]
 
 _DEFAULT_ENTRY = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>avian</title></head>
@@ -60,37 +58,9 @@ _DEFAULT_ENTRY = """<!doctype html>
 """
 
 
-_OVERRIDABLE = ("POST", "PUT", "PATCH", "DELETE")
-
-_WS_OPTIONS = frozenset({"allowed_origins", "max_message_size", "backpressure_limit", "data"})
-"""Per-route websocket options: ``app.ws(path, handler, max_message_size=...)``."""
-
-
-class _WebSocketRoute:
-    """A compiled websocket route: pattern, handler endpoint and handshake hooks."""
-
-    __slots__ = ("before", "definition", "endpoint", "options", "pattern")
-
-    def __init__(
-        self,
-        definition: RouteDef,
-        pattern: PathPattern,
-        endpoint: Callable[[Any], Awaitable[None]],
-        before: list[Hook],
-        options: dict[str, Any],
-    ) -> None:
-        self.definition = definition
-        self.pattern = pattern
-        self.endpoint = endpoint
-        self.before = before
-        self.options = options
-
-
-def _pending_status(ctx: Context, status: int) -> None:
-    """Give a blank pending ``ctx.response`` the error's status before a handler fills it."""
-    pending = ctx._response
-    if pending is not None and not ctx.dispatched:
-        pending.status = status
+_OVERRIDE_TARGETS = ("POST", "PUT", "PATCH", "DELETE")
+"""Routes an urlencoded POST may reach with ``_method``: the form is read under the
+widest of their limits."""
 
 
 class App(Router):
@@ -163,27 +133,33 @@ class App(Router):
         self.ws_backpressure_limit = ws_backpressure_limit
         self.state = State()
         """App-scoped values (``app.state.db = ...``), shared by every request."""
+        self.templates: Any = None
+        """The template engine ``ctx.render()`` uses (``TemplateEngine``, ``Jinja2Engine`` or
+        any object with ``render(view, data, *, ctx=None, module=None)``)."""
+        self._static_roots: list[Any] = []
         self.server_address: Any = None
         self._shutdown_callback: Callable[[], None] | None = None
 
         self._before_all: list[tuple[Hook, tuple[str, ...], tuple[str, ...]]] = []
         self._after_all: list[tuple[Hook, tuple[str, ...], tuple[str, ...]]] = []
-        self._exception_handlers: dict[Any, ExceptionHandler] = {}
         self._not_found_handler: tuple[Callable[..., Any], frozenset[str] | None] | None = None
         self._on_ready: list[LifecycleHook] = list(on_ready)
         self._on_shutdown: list[LifecycleHook] = list(on_shutdown)
-        self._on_error: list[ErrorHook] = list(on_error)
+        self._errors = ErrorHandling(self, list(on_error))
+        self._handle_exception = self._errors.handle
         self._app_asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        self._front_middleware: list[Middleware] = []
+        """Built-in middleware that must run before the user's (security headers)."""
+        self._front: list[Middleware] = []
         for router in routers:
             self.include(router)
 
         # Built by _freeze():
         self._table: RouteTable[Route] = RouteTable()
-        self._ws_table: RouteTable[_WebSocketRoute] = RouteTable()
+        self._ws_table: RouteTable[WebSocketRoute] = RouteTable()
         self._routes_by_name: dict[str, list[Route]] = {}
         self._mount_list: list[tuple[str, list[str], ASGIApp]] = []
         self._fallback: Runner | None = None
-        self._handler_cache: dict[type, ExceptionHandler | None] = {}
         self._entry: ASGIApp = self._dispatch
         self._direct = False
         self._started = False
@@ -219,19 +195,14 @@ class App(Router):
         """Register ``async def handler(ctx, exc)`` for a status code or exception class.
 
         Lookup order: the status of an :class:`HTTPError`, then the exception's classes from
-        most to least specific.  The handler's return value becomes the response.
+        most to least specific, then (for non-HTTP errors) a handler for 500.  The handler's
+        return value becomes the response.
         """
-        if not (
-            (isinstance(key, int) and 400 <= key <= 599)
-            or (isinstance(key, type) and issubclass(key, BaseException))
-        ):
-            raise ConfigurationError(
-                f"exception_handler key must be a 4xx/5xx status or an exception class: {key!r}"
-            )
+        ErrorHandling.check_key(key)
 
         def decorator(handler: F) -> F:
             self._check_open()
-            self._exception_handlers[key] = handler
+            self._errors.add(key, handler)
             return handler
 
         return decorator
@@ -274,7 +245,7 @@ class App(Router):
 
     def on_error(self, fn: F) -> F:
         """Report unhandled errors: ``fn(error, ctx)``; ``ctx`` is ``None`` outside requests."""
-        self._on_error.append(fn)
+        self._errors.on_error.append(fn)
         return fn
 
     def add_asgi_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> App:
@@ -282,6 +253,32 @@ class App(Router):
         The first added is the outermost.  (On a group it wraps only that group's routes.)"""
         self._check_open()
         self._app_asgi_middleware.append((cls, options))
+        return self
+
+    def static(self, prefix_or_directory: str, directory: str | None = None, **options: Any) -> App:
+        """Serve files: ``app.static("/assets", "public")`` under a prefix, or Harpia's
+        ``app.static("public")`` at the root (for paths no route serves).  Options are
+        :class:`~avian.static.StaticFiles`'s.  Static responses pass through middleware
+        and hooks like any other (security headers, compression, CORS)."""
+        from .static import StaticFiles
+
+        self._check_open()
+        if directory is None:
+            self._static_roots.append(StaticFiles(prefix_or_directory, **options))
+            return self
+        files = StaticFiles(directory, **options)
+        prefix = prefix_or_directory.rstrip("/")
+        if not prefix.startswith("/"):
+            prefix = "/" + prefix
+
+        async def serve_static(ctx: Context, path: str) -> Response:
+            response = await files.response_for(path, ctx.scope)
+            if response is None:
+                raise errors.not_found(f"no file for {ctx.request.path}")
+            return response
+
+        serve_static.__name__ = f"static:{prefix}"
+        self.get(prefix + "/{path:path}", name=f"static:{prefix}")(serve_static)
         return self
 
     def autodiscover(self, package: str, *, suffix: str = "") -> list[Router]:
@@ -355,6 +352,15 @@ class App(Router):
             )
         return routes[0].pattern.build(params)
 
+    def shield(self, options: Any = None, **kwargs: Any) -> App:
+        """Security headers on every response (Harpia ``app.shield``); see
+        :class:`~avian.middleware.shield.ShieldOptions`."""
+        from .middleware.shield import ShieldMiddleware
+
+        self._check_open()
+        self._front_middleware.append(ShieldMiddleware(options, **kwargs))
+        return self
+
     def request_ip(self, source: Context | Request) -> str | None:
         """The client address of a request (Harpia ``app.requestIP``), proxy rules applied."""
         return source.ip
@@ -391,7 +397,28 @@ class App(Router):
             self._routes_by_name = {}
             raise
 
+    def _build_front_middleware(self) -> list[Middleware]:
+        """CORS rules from the app and its groups become one middleware, first in line,
+        followed by the other built-ins (security headers), then the user's middleware."""
+        front: list[Middleware] = []
+        rules = self._collect_cors()
+        if rules:
+            from .middleware.cors import CORSMiddleware
+
+            front.append(CORSMiddleware.from_rules(rules))
+        front.extend(self._front_middleware)
+        return front
+
+    def _collect_cors(self) -> list[tuple[str, Any, dict[str, Any]]]:
+        rules: list[tuple[str, Any, dict[str, Any]]] = []
+        for router in self.iter_routers():
+            base = router.full_prefix
+            for path, options, kwargs in router._cors_rules:
+                rules.append((join_paths(base, path) if path else base, options, kwargs))
+        return rules
+
     def _compile(self) -> None:
+        self._front = self._build_front_middleware()
         for full, definition, levels in self.walk():
             if definition.kind == "websocket":
                 self._compile_ws(full, definition, levels)
@@ -406,6 +433,7 @@ class App(Router):
 
     def _app_level(self, route_path: str, name: str | None) -> Level:
         level = self._level("", route_path)
+        level.middleware[:0] = self._front
         level.before = [
             hook
             for hook, inc, exc in self._before_all
@@ -460,31 +488,15 @@ class App(Router):
             self._routes_by_name.setdefault(definition.name, []).append(route)
 
     def _compile_ws(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
-        from .websockets import normalize_allowed_origins, normalize_ws_handler
-
         pattern = parse_pattern(full)
         levels[0] = self._app_level(pattern.path, definition.name)
-        before = [hook for level in levels for hook in level.before]
-        endpoint = normalize_ws_handler(definition.handler)
-        options = dict(definition.options)
-        unknown = set(options) - _WS_OPTIONS
-        if unknown:
-            raise ConfigurationError(
-                f"websocket route {pattern.path}: unknown option(s) {', '.join(sorted(unknown))}"
-            )
-        options["allowed_origins"] = normalize_allowed_origins(
-            options.get("allowed_origins", self.ws_allowed_origins)
-        )
-        options.setdefault("max_message_size", self.ws_max_message_size)
-        options.setdefault("backpressure_limit", self.ws_backpressure_limit)
-        ws_route = _WebSocketRoute(definition, pattern, endpoint, before, options)
-        self._ws_table.add(pattern, None, ws_route)
+        self._ws_table.add(pattern, None, compile_ws_route(self, pattern, definition, levels))
 
     def _compile_fallback(self) -> Runner:
         """The pipeline for requests no route serves: 404, 405, automatic OPTIONS.
         It runs the app's unscoped middleware and unfiltered before_all/after_all hooks."""
         level = Level(
-            [mw for scope, mw in self._middleware if scope is None],
+            [*self._front, *(mw for scope, mw in self._middleware if scope is None)],
             [h for h, inc, _ in self._before_all if not inc],
             [h for h, inc, _ in self._after_all if not inc],
         )
@@ -509,10 +521,17 @@ class App(Router):
             redirect = self._slash_redirect(ctx.scope)
             if redirect is not None:
                 return redirect
+            if self._static_roots and ctx.scope["method"] in ("GET", "HEAD"):
+                target = routing_path(ctx.scope)
+                if isinstance(target, str):
+                    for files in self._static_roots:
+                        found = await files.response_for(target, ctx.scope)
+                        if found is not None:
+                            return found
             if not_found is not None and not_found_plan is not None:
                 methods = not_found[1]
                 if methods is None or ctx.scope["method"] in methods:
-                    _pending_status(ctx, 404)
+                    pending_status(ctx, 404)
                     return finalize(ctx, await not_found_plan.call(ctx), 404)
             if (
                 self.default_entry
@@ -545,102 +564,10 @@ class App(Router):
             target += "?" + qs.decode("latin-1")
         return RedirectResponse(target, 308)
 
-    # --- errors -------------------------------------------------------------------------------
-
-    def _find_exception_handler(self, exc: Exception) -> ExceptionHandler | None:
-        handlers = self._exception_handlers
-        if not handlers:
-            return None
-        if isinstance(exc, HTTPError):
-            found = handlers.get(exc.status)
-            if found is not None:
-                return found
-        cls = type(exc)
-        if cls in self._handler_cache:
-            return self._handler_cache[cls]
-        result = None
-        for klass in cls.__mro__:
-            if klass in handlers:
-                result = handlers[klass]
-                break
-        if result is None and not issubclass(cls, HTTPError):
-            result = handlers.get(500)  # an unhandled error becomes a 500
-        self._handler_cache[cls] = result
-        return result
-
-    async def _handle_exception(self, ctx: Context, exc: Exception) -> Response:
-        """Turn an exception into a response; unhandled ones are reported and become 500s."""
-        if isinstance(exc, ClientDisconnect):
-            raise exc
-        ctx.error = exc
-        handler = self._find_exception_handler(exc)
-        if handler is not None:
-            status = exc.status if isinstance(exc, HTTPError) else 500
-            if handler is self._exception_handlers.get(500) and not isinstance(exc, HTTPError):
-                await self.report_error(exc, ctx)  # a custom 500 page; still unhandled
-            try:
-                _pending_status(ctx, status)
-                result = handler(ctx, exc)
-                if inspect.isawaitable(result):
-                    result = await result
-                return finalize(ctx, result, status)
-            except ClientDisconnect:
-                raise
-            except Exception as handler_exc:
-                await self.report_error(handler_exc, ctx)
-                return await self._safe_problem(ctx, HTTPError(500), handler_exc)
-        if isinstance(exc, HTTPError):
-            return await self._safe_problem(ctx, exc, None)
-        await self.report_error(exc, ctx)
-        return await self._safe_problem(ctx, HTTPError(500), exc)
-
-    async def _safe_problem(
-        self, ctx: Context, error: HTTPError, cause: BaseException | None
-    ) -> Response:
-        """The problem response, or a bare 500 if building it fails (unencodable details)."""
-        try:
-            return self._problem(ctx, error, cause)
-        except Exception as exc:
-            await self.report_error(exc, ctx)
-            return self._problem(ctx, HTTPError(500), None)
-
-    def _problem(self, ctx: Context, error: HTTPError, cause: BaseException | None) -> Response:
-        tb = None
-        if self.debug and cause is not None:
-            tb = "".join(traceback.format_exception(cause))
-        accept = None
-        for k, v in ctx.scope.get("headers", ()):
-            if k == b"accept":
-                accept = v.decode("latin-1")
-                break
-        response = problem_response(
-            error, instance=ctx.scope.get("path"), accept=accept, traceback=tb
-        )
-        pending = ctx._response
-        if pending is not None and pending is not response:
-            # Keep cookies/headers set before the error (e.g. a session cookie) but not a
-            # half-built body's headers.
-            for k, v in pending.raw_headers:
-                if k == b"set-cookie":
-                    response.raw_headers.append((k, v))
-        ctx._response = response
-        return response
-
     async def report_error(self, error: BaseException, ctx: Context | None = None) -> None:
-        """Log an unhandled error and pass it to every ``on_error`` hook (errors inside
-        those hooks are logged, never raised)."""
-        if self.log_exceptions:
-            where = (
-                f" during {ctx.scope.get('method', 'WS')} {ctx.scope.get('path')}" if ctx else ""
-            )
-            logger.error("unhandled error%s", where, exc_info=error)
-        for hook in self._on_error:
-            try:
-                result = hook(error, ctx)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                logger.exception("on_error hook %r failed", hook)
+        """Log an unhandled error and pass it to every ``on_error`` hook; for background
+        work (``ctx`` is ``None`` there).  Errors inside the hooks are logged, not raised."""
+        await self._errors.report(error, ctx)
 
     # --- ASGI ---------------------------------------------------------------------------------
 
@@ -670,54 +597,15 @@ class App(Router):
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(scope, receive, send)
+            await serve_lifespan(self, scope, receive, send)
 
     async def _reject(self, scope: Scope, send: Any, error: HTTPError) -> None:
         """Answer before routing (bad headers, bad path): no pipeline runs."""
         ctx = Context(self, scope, None, send)
-        await self._problem(ctx, error, None)(scope, None, send)
-
-    def _check_headers(self, scope: Scope) -> HTTPError | None:
-        headers = scope["headers"]
-        limits = self.header_limits
-        if len(headers) > limits.max_headers:
-            return errors.request_header_fields_too_large(f"more than {limits.max_headers} headers")
-        max_name = limits.max_name_length
-        max_value = limits.max_value_length
-        hosts = 0
-        for name, value in headers:
-            if len(name) > max_name or len(value) > max_value:
-                return errors.request_header_fields_too_large(
-                    f"header {name[:40].decode('latin-1')!r} is too long"
-                )
-            if name == b"host":
-                hosts += 1
-        if hosts > 1:
-            return errors.bad_request("more than one Host header")
-        return None
-
-    async def _method_override(self, scope: Scope, ctx_request: Any) -> str | None:
-        """The overriding method of a POST (``_method`` form field / header), if any."""
-        wanted: str | None = None
-        if self.method_override_header:
-            for k, v in scope["headers"]:
-                if k == b"x-http-method-override":
-                    wanted = v.decode("latin-1").upper()
-                    break
-        if wanted is None and self.method_override:
-            for k, v in scope["headers"]:
-                if k == b"content-type":
-                    if v.split(b";", 1)[0].strip().lower() == b"application/x-www-form-urlencoded":
-                        form = await ctx_request.form()
-                        value = form.get("_method")
-                        wanted = value.upper() if isinstance(value, str) else None
-                    break
-        if wanted in ("PUT", "PATCH", "DELETE"):
-            return wanted
-        return None
+        await self._errors.problem(ctx, error, None)(scope, None, send)
 
     async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
-        problem = self._check_headers(scope)
+        problem = self.header_limits.check(scope["headers"])
         if problem is not None:
             await self._reject(scope, send, problem)
             return
@@ -750,7 +638,9 @@ class App(Router):
         else:
             entry, values = found
             route = entry.lookup(method)
-            if method == "POST" and self._may_override(scope):
+            if method == "POST" and may_override(
+                scope["headers"], self.method_override, self.method_override_header
+            ):
                 route, ctx = await self._override(scope, receive, send, entry, route, values)
             else:
                 ctx = Context(
@@ -787,7 +677,7 @@ class App(Router):
             except ClientDisconnect:
                 return
             except Exception as exc:
-                await self.report_error(exc, ctx)
+                await self._errors.report(exc, ctx)
         finally:
             req = ctx._request
             if req is not None and req._form is not None:
@@ -812,23 +702,6 @@ class App(Router):
             app = cls(app, **options)
         return app
 
-    def _may_override(self, scope: Scope) -> bool:
-        """Cheap pre-check: could this POST carry a method override at all?"""
-        form_field = self.method_override
-        header = self.method_override_header
-        if not (form_field or header):
-            return False
-        for k, v in scope["headers"]:
-            if header and k == b"x-http-method-override":
-                return True
-            if (
-                form_field
-                and k == b"content-type"
-                and v[:33].lower() == b"application/x-www-form-urlencoded"
-            ):
-                return True
-        return False
-
     async def _override(
         self,
         scope: Scope,
@@ -842,11 +715,13 @@ class App(Router):
         request = ctx.request
         # The form is read before the target route is known: read it under the widest
         # limits of the routes it could reach, then apply the chosen route's own limits.
-        candidates = [r for m in _OVERRIDABLE for r in (entry.by_method.get(m),) if r is not None]
+        candidates = [r for m in _OVERRIDE_TARGETS if (r := entry.by_method.get(m)) is not None]
         if candidates:
             request.limits = max((r.limits for r in candidates), key=lambda lim: lim.max_body_size)
         try:
-            wanted = await self._method_override(scope, request)
+            wanted = await requested_method(
+                request, self.method_override, self.method_override_header
+            )
         except HTTPError as exc:
             # A POST handler meets the same error when it reads the form; without one, the
             # error (413, 408, 400...) answers instead of a misleading 405.
@@ -877,101 +752,22 @@ class App(Router):
         return None
 
     async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
-        from .websockets import WebSocket, run_websocket
-
         target = routing_path(scope)
         if isinstance(target, HTTPError):
-            await self._deny_websocket(scope, send, target.status)
+            await deny_websocket(scope, send, target.status)
             return
-        if isinstance(target, str):
-            found = self._ws_table.match(target)
-        else:
-            found = self._ws_table.match_segments(target)
-        if found is None:
-            mounted = self._find_mount(scope, target)
-            if mounted is not None:
-                await mounted[1](mounted[0], receive, send)
-                return
-            await self._deny_websocket(scope, send, 404)
+        if await serve_websocket(self, self._ws_table, target, scope, receive, send):
             return
-        entry, values = found
-        ws_route = entry.any
-        assert ws_route is not None
-        params = entry.params_for(ws_route, values) if values else {}
-        if ws_route.before:
-            ctx = Context(self, scope, receive, send, None, params)
-            try:
-                for hook in ws_route.before:
-                    result = hook(ctx)
-                    if inspect.isawaitable(result):
-                        result = await result
-                    if result is not None or ctx.dispatched:
-                        status = finalize(ctx, result, 403).status
-                        await self._deny_websocket(scope, send, status if status >= 400 else 403)
-                        return
-            except HTTPError as exc:
-                await self._deny_websocket(scope, send, exc.status)
-                return
-            except Exception as exc:
-                await self.report_error(exc, ctx)
-                await self._deny_websocket(scope, send, 500)
-                return
-        options = ws_route.options
-        ws: WebSocket[Any] = WebSocket(
-            scope,
-            receive,
-            send,
-            params=params,
-            app=self,
-            max_message_size=options["max_message_size"],
-            allowed_origins=options["allowed_origins"],
-            backpressure_limit=options["backpressure_limit"],
-            data_factory=options.get("data"),
-        )
-
-        async def report(exc: BaseException) -> None:
-            await self.report_error(exc, None)
-
-        await run_websocket(ws_route.endpoint, ws, on_error=report)
-
-    async def _deny_websocket(self, scope: Scope, send: Any, status: int) -> None:
-        """Refuse a handshake: an HTTP response when the server supports it, else close."""
-        if "websocket.http.response" in (scope.get("extensions") or {}):
-            body = (errors.code_for_status(status) + "\n").encode()
-            await send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "websocket.http.response.body", "body": body})
+        mounted = self._find_mount(scope, target)
+        if mounted is not None:
+            await mounted[1](mounted[0], receive, send)
             return
-        await send({"type": "websocket.close", "code": 1008, "reason": ""})
-
-    async def _run_lifecycle(self, hooks: list[LifecycleHook]) -> None:
-        positional = (
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.VAR_POSITIONAL,
-        )
-        for hook in hooks:
-            try:
-                params = inspect.signature(hook).parameters.values()
-                takes_app = any(p.kind in positional for p in params)
-            except (TypeError, ValueError):
-                takes_app = True
-            result = hook(self) if takes_app else hook()
-            if inspect.isawaitable(result):
-                await result
+        await deny_websocket(scope, send, 404)
 
     async def startup(self) -> None:
         """Compile routes and run ``on_ready`` hooks (the lifespan startup does this)."""
         self._freeze()
-        await self._run_lifecycle(self._on_ready)
+        await run_hooks(self, self._on_ready)
         self._started = True
 
     async def shutdown(self) -> None:
@@ -979,39 +775,10 @@ class App(Router):
         failures: list[BaseException] = []
         for hook in self._on_shutdown:
             try:
-                await self._run_lifecycle([hook])
+                await run_hooks(self, [hook])
             except Exception as exc:
                 failures.append(exc)
-                await self.report_error(exc, None)
+                await self._errors.report(exc, None)
         self._started = False
         if failures:
             raise failures[0]
-
-    async def _lifespan(self, scope: Scope, receive: Any, send: Any) -> None:
-        message = await receive()
-        if message["type"] != "lifespan.startup":
-            return
-        try:
-            await self.startup()
-        except BaseException as exc:
-            logger.error("startup failed", exc_info=exc)
-            await send(
-                {"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"}
-            )
-            if not isinstance(exc, Exception):
-                raise
-            return
-        if isinstance(scope.get("state"), dict):
-            scope["state"]["app"] = self
-        await send({"type": "lifespan.startup.complete"})
-        message = await receive()
-        if message["type"] != "lifespan.shutdown":
-            return
-        try:
-            await self.shutdown()
-        except Exception as exc:
-            await send(
-                {"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"}
-            )
-            return
-        await send({"type": "lifespan.shutdown.complete"})

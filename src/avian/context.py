@@ -8,6 +8,7 @@ request-scoped values (isolated per request, gone afterwards).  Response helpers
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from http import HTTPStatus
@@ -82,6 +83,26 @@ class State:
 
 
 _DEFAULT_LIMITS = BodyLimits()
+
+
+class ModuleViews:
+    """``ctx.module(name)``: renders views from one module's pages."""
+
+    __slots__ = ("ctx", "name")
+
+    def __init__(self, ctx: Context, name: str) -> None:
+        self.ctx = ctx
+        self.name = name
+
+    async def render(
+        self,
+        view: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        return await self.ctx.render(view, data, status=status, headers=headers, module=self.name)
 
 
 class Context:
@@ -187,6 +208,9 @@ class Context:
                 merged.update(body)
             elif body is not None and hasattr(body, "to_dict"):
                 merged.update(body.to_dict())
+        uploads = self.__dict__.get("uploads")
+        if uploads:  # files stored by an Upload middleware, as te.js merges them
+            merged.update(uploads)
         merged.update(self.params)
         return merged
 
@@ -323,6 +347,33 @@ class Context:
         )
 
     download = file
+
+    async def render(
+        self,
+        view: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        module: str | None = None,
+    ) -> Response:
+        """Render a view with the app's template engine (``app.templates``) as HTML."""
+        engine = self.app.templates
+        if engine is None:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(
+                "no template engine: set app.templates = TemplateEngine(...) (or any object "
+                "with a render(view, data, *, ctx=None, module=None) method)"
+            )
+        html = engine.render(view, dict(data or {}), ctx=self, module=module)
+        if inspect.isawaitable(html):
+            html = await html
+        return self.html(html, status, headers)
+
+    def module(self, name: str) -> ModuleViews:
+        """Views of one module (Harpia ``res.module("books").render(...)``)."""
+        return ModuleViews(self, name)
 
     # --- errors and method checks -------------------------------------------------------------
 

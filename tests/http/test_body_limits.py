@@ -301,7 +301,9 @@ def test_typed_body_missing_a_field_is_a_422(typed: TestClient, path: str, type_
     response = typed.post(path, json={"name": "Ada"})
 
     assert_problem(response, 422)
-    assert "age" in response.json()["details"]["issues"][0]["msg"]
+    issue = response.json()["details"]["issues"][0]
+    assert "age" in issue["msg"]
+    assert issue["loc"] == ["body", "age"]
 
 
 @pytest.mark.parametrize(("path", "type_name"), TYPED)

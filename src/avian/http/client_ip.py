@@ -8,17 +8,20 @@ own proxies, so a client cannot spoof its address by prepending values; chains l
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
 
 __all__ = ["DEFAULT_HEADER_PREFERENCE", "ProxyConfig", "resolve_client_ip"]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+if TYPE_CHECKING:
+    import ipaddress
+
+    IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+    IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_HEADER_PREFERENCE = (
     "x-forwarded-for",
@@ -31,6 +34,8 @@ DEFAULT_HEADER_PREFERENCE = (
 
 @lru_cache(maxsize=1024)
 def _parse_ip(value: str) -> IPAddress | None:
+    import ipaddress  # PERF: loaded when a proxy is trusted, not by `import avian`
+
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[::1]:443"
         value = value[1 : value.index("]")]
@@ -68,6 +73,8 @@ class ProxyConfig:
             raise ConfigurationError("header_preference must be a list of header names")
         if self.max_chain_length < 1:
             raise ConfigurationError("max_chain_length must be at least 1")
+        import ipaddress
+
         nets: list[IPNetwork] = []
         trust_all = False
         for item in self.trusted_proxies:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import datetime
 from typing import Literal
 from urllib.parse import quote, unquote
 
+from .dates import http_date
 from .headers import MutableHeaders
 
 __all__ = [
@@ -113,11 +113,7 @@ def build_set_cookie(
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
     if expires is not None:
-        if isinstance(expires, int | float):
-            expires = datetime.fromtimestamp(expires, tz=UTC)
-        elif expires.tzinfo is None:
-            expires = expires.replace(tzinfo=UTC)
-        parts.append("Expires=" + format_datetime(expires.astimezone(UTC), usegmt=True))
+        parts.append("Expires=" + http_date(expires))
     for attr, attr_value in (("Domain", domain), ("Path", path)):
         if attr_value is not None:
             if not _ATTR_RE.match(attr_value):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, HTTPError
 
 __all__ = ["BodyLimits", "HeaderLimits", "KiB", "MiB"]
 
@@ -105,3 +105,19 @@ class HeaderLimits:
         for f in dataclasses.fields(self):
             if getattr(self, f.name) <= 0:
                 raise ConfigurationError(f"HeaderLimits.{f.name} must be positive")
+
+    def check(self, headers: list[tuple[bytes, bytes]]) -> HTTPError | None:
+        """The error for headers over a limit (431) or with more than one Host (400)."""
+        if len(headers) > self.max_headers:
+            return HTTPError(431, f"more than {self.max_headers} headers")
+        max_name = self.max_name_length
+        max_value = self.max_value_length
+        hosts = 0
+        for name, value in headers:
+            if len(name) > max_name or len(value) > max_value:
+                return HTTPError(431, f"header {name[:40].decode('latin-1')!r} is too long")
+            if name == b"host":
+                hosts += 1
+        if hosts > 1:
+            return HTTPError(400, "more than one Host header")
+        return None

@@ -12,12 +12,12 @@ import mimetypes
 import os
 import stat
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
 from .cookies import ResponseCookies
+from .dates import http_date
 from .headers import HeaderValueError, MutableHeaders, encode_header
 from .jsoncodec import encode_json
 
@@ -397,7 +397,7 @@ class FileResponse(Response):
             return
         headers = self.headers
         if "last-modified" not in headers:
-            headers.set("last-modified", formatdate(info.st_mtime, usegmt=True))
+            headers.set("last-modified", http_date(info.st_mtime))
         await send(
             {
                 "type": "http.response.start",

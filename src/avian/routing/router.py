@@ -178,8 +178,29 @@ class Router:
         self._children: list[tuple[str, Router]] = []
         self._mounts: list[tuple[str, ASGIApp]] = []
         self._asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        self._cors_rules: list[tuple[str, Any, dict[str, Any]]] = []
         self._parent: Router | None = None
         self._frozen = False
+
+    @property
+    def full_prefix(self) -> str:
+        """This router's path prefix as seen from the root (``""`` for the root itself).
+
+        It is only final once the router is attached (``include``/``group``) all the way up.
+        """
+        parts: list[str] = []
+        node: Router | None = self
+        while node is not None:
+            parts.append(node.prefix)
+            parent = node._parent
+            if parent is not None:
+                parts.extend(extra for extra, child in parent._children if child is node and extra)
+            node = parent
+        path = ""
+        for part in reversed(parts):
+            if part:
+                path = join_paths(path, part)
+        return path
 
     # --- registration guards ------------------------------------------------------------------
 
@@ -394,6 +415,19 @@ class Router:
         return self
 
     # --- hooks and middleware -----------------------------------------------------------------
+
+    def cors(self, options: Any = None, path: str | None = None, **kwargs: Any) -> Router:
+        """CORS for this router's routes (or those under ``path`` below it); see
+        :class:`~avian.middleware.cors.CORSOptions`."""
+        self._check_open()
+        self._cors_rules.append((path or "", options, kwargs))
+        return self
+
+    def iter_routers(self) -> Iterator[Router]:
+        """This router and every router below it."""
+        yield self
+        for _, child in self._children:
+            yield from child.iter_routers()
 
     def add_asgi_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> Router:
         """Serve this router's routes through a pure ASGI middleware, ``cls(app, **options)``
