@@ -24,8 +24,27 @@ from .http.response import (
 from .routing.router import CallNext, Middleware, RouteInfo, Router, when
 
 if TYPE_CHECKING:
+    from .cache import Cache, ResponseCache, cache_response
+    from .csrf import CSRF, CSRFError, CSRFMiddleware, csrf_exempt, csrf_field, csrf_token
+    from .flash import flash, get_flashed_messages
     from .http.forms import FormData
     from .http.uploads import UploadFile
+    from .middleware.compression import CompressionMiddleware
+    from .middleware.cors import CORSMiddleware, CORSOptions
+    from .middleware.hosts import AllowedHostsMiddleware, HTTPSRedirectMiddleware
+    from .middleware.shield import ShieldMiddleware, ShieldOptions, shield_override
+    from .sessions import (
+        CookieSession,
+        Session,
+        SessionData,
+        SessionMiddleware,
+        session_of,
+        sessions,
+    )
+    from .static import StaticFiles
+    from .stores import MemoryStore, PrefixedStore, Store
+    from .templates import Jinja2Engine, TemplateEngine
+    from .uploads import StoredFile, Upload, UploadError
     from .websockets import (
         WebSocket,
         WebSocketDisconnect,
@@ -43,6 +62,40 @@ _LAZY = {
     "WebSocketError": ".websockets",
     "WebSocketHandler": ".websockets",
     "WebSocketState": ".websockets",
+    "StoredFile": ".uploads",
+    "Upload": ".uploads",
+    "UploadError": ".uploads",
+    "Cache": ".cache",
+    "ResponseCache": ".cache",
+    "cache_response": ".cache",
+    "MemoryStore": ".stores",
+    "PrefixedStore": ".stores",
+    "Store": ".stores",
+    "CSRF": ".csrf",
+    "CSRFError": ".csrf",
+    "CSRFMiddleware": ".csrf",
+    "csrf_exempt": ".csrf",
+    "csrf_field": ".csrf",
+    "csrf_token": ".csrf",
+    "CookieSession": ".sessions",
+    "Session": ".sessions",
+    "SessionData": ".sessions",
+    "SessionMiddleware": ".sessions",
+    "session_of": ".sessions",
+    "sessions": ".sessions",
+    "flash": ".flash",
+    "get_flashed_messages": ".flash",
+    "StaticFiles": ".static",
+    "Jinja2Engine": ".templates",
+    "TemplateEngine": ".templates",
+    "CompressionMiddleware": ".middleware.compression",
+    "CORSMiddleware": ".middleware.cors",
+    "CORSOptions": ".middleware.cors",
+    "ShieldMiddleware": ".middleware.shield",
+    "ShieldOptions": ".middleware.shield",
+    "shield_override": ".middleware.shield",
+    "AllowedHostsMiddleware": ".middleware.hosts",
+    "HTTPSRedirectMiddleware": ".middleware.hosts",
 }
 
 
@@ -58,44 +111,78 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CSRF",
+    "AllowedHostsMiddleware",
     "App",
     "AvianError",
     "BodyError",
     "BodyLimits",
+    "CORSMiddleware",
+    "CORSOptions",
+    "CSRFError",
+    "CSRFMiddleware",
+    "Cache",
     "CallNext",
+    "CompressionMiddleware",
     "ConfigurationError",
     "Context",
+    "CookieSession",
     "FileResponse",
     "FormData",
     "HTMLResponse",
     "HTTPError",
+    "HTTPSRedirectMiddleware",
     "HeaderLimits",
     "HeaderValueError",
     "Headers",
     "JSONResponse",
+    "Jinja2Engine",
     "KiB",
+    "MemoryStore",
     "MiB",
     "Middleware",
     "MutableHeaders",
     "PlainTextResponse",
+    "PrefixedStore",
     "ProxyConfig",
     "QueryParams",
     "RedirectResponse",
     "Request",
     "RequestCookies",
     "Response",
+    "ResponseCache",
     "ResponseCookies",
     "RouteInfo",
     "Router",
+    "Session",
+    "SessionData",
+    "SessionMiddleware",
+    "ShieldMiddleware",
+    "ShieldOptions",
     "State",
+    "StaticFiles",
+    "Store",
+    "StoredFile",
     "StreamingResponse",
+    "TemplateEngine",
+    "Upload",
+    "UploadError",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketError",
     "WebSocketHandler",
     "WebSocketState",
+    "cache_response",
+    "csrf_exempt",
+    "csrf_field",
+    "csrf_token",
     "errors",
+    "flash",
+    "get_flashed_messages",
+    "session_of",
+    "sessions",
+    "shield_override",
     "when",
 ]
 __version__ = "0.1.0"

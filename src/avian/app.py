@@ -43,6 +43,7 @@ from .websocket_routes import WebSocketRoute, compile_ws_route, deny_websocket, 
 
 if TYPE_CHECKING:
     from .server import ServeOptions
+    from .static import StaticFiles
 
 __all__ = ["App"]
 
@@ -136,7 +137,7 @@ class App(Router):
         self.templates: Any = None
         """The template engine ``ctx.render()`` uses (``TemplateEngine``, ``Jinja2Engine`` or
         any object with ``render(view, data, *, ctx=None, module=None)``)."""
-        self._static_roots: list[Any] = []
+        self._static_roots: list[StaticFiles] = []
         self.server_address: Any = None
         self._shutdown_callback: Callable[[], None] | None = None
 
@@ -398,15 +399,14 @@ class App(Router):
             raise
 
     def _build_front_middleware(self) -> list[Middleware]:
-        """CORS rules from the app and its groups become one middleware, first in line,
-        followed by the other built-ins (security headers), then the user's middleware."""
-        front: list[Middleware] = []
+        """Security headers first (so even preflight answers carry them), then CORS (the
+        rules of the app and its groups as one middleware), then the user's middleware."""
+        front: list[Middleware] = list(self._front_middleware)
         rules = self._collect_cors()
         if rules:
             from .middleware.cors import CORSMiddleware
 
             front.append(CORSMiddleware.from_rules(rules))
-        front.extend(self._front_middleware)
         return front
 
     def _collect_cors(self) -> list[tuple[str, Any, dict[str, Any]]]:
@@ -525,7 +525,7 @@ class App(Router):
                 target = routing_path(ctx.scope)
                 if isinstance(target, str):
                     for files in self._static_roots:
-                        found = await files.response_for(target, ctx.scope)
+                        found: Response | None = await files.response_for(target, ctx.scope)
                         if found is not None:
                             return found
             if not_found is not None and not_found_plan is not None:

@@ -32,6 +32,7 @@ from .http.response import (
 if TYPE_CHECKING:
     from .app import App
     from .routing.router import Route
+    from .sessions import SessionData
 
 __all__ = ["Context", "State"]
 
@@ -107,6 +108,13 @@ class ModuleViews:
 
 class Context:
     """Everything about one request.  Middleware may add attributes (``ctx.user = ...``)."""
+
+    if TYPE_CHECKING:
+        # Set by built-in middleware when installed (declared here for type checkers).
+        session: SessionData
+        """``SessionMiddleware``: the lazily loaded session (``await ctx.session.load()``)."""
+        uploads: dict[str, Any]
+        """``Upload`` middleware: the stored files by field name."""
 
     __slots__ = (
         "__dict__",

@@ -1,6 +1,7 @@
 """Stores: the async key-value protocol shared by stateful features, and its backends."""
 
-from .base import Store
+from .base import Store, escape_glob
 from .memory import MemoryStore
+from .prefixed import PrefixedStore
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["MemoryStore", "PrefixedStore", "Store", "escape_glob"]

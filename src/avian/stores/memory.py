@@ -3,11 +3,14 @@
 Values are serialised (msgpack) on the way in, like a network store would, so callers
 never share mutable objects with the store and switching to Redis changes nothing.  The
 clock is injectable so expiry can be tested without sleeping.
+
+Every method finishes without awaiting, so each one is atomic on the event loop.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from typing import Any
 import msgspec
 
 from ..errors import ConfigurationError
+from .base import check_ttl
 
 __all__ = ["MemoryStore"]
 
@@ -26,9 +30,10 @@ _decode = msgspec.msgpack.Decoder().decode
 class MemoryStore:
     """A :class:`~avian.stores.Store` in this process's memory.
 
-    ``max_size`` bounds the number of keys (least recently used evicted first);
-    ``default_ttl`` applies when ``set`` gets no TTL (``None``: keep until evicted);
-    ``clock`` returns seconds (``time.monotonic`` by default).
+    ``max_size`` bounds the number of keys (least recently used evicted first; reads
+    count as use); ``default_ttl`` applies when ``set`` gets no TTL (``None``: keep until
+    evicted or deleted); ``clock`` returns seconds (``time.monotonic`` by default).
+    Expired keys are dropped when touched, listed, or evicted.
     """
 
     def __init__(
@@ -38,16 +43,28 @@ class MemoryStore:
         default_ttl: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_size < 1:
-            raise ConfigurationError("MemoryStore max_size must be at least 1")
-        if default_ttl is not None and default_ttl <= 0:
-            raise ConfigurationError("MemoryStore default_ttl must be positive")
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ConfigurationError(f"MemoryStore max_size must be an int >= 1, got {max_size!r}")
+        if default_ttl is not None and (
+            isinstance(default_ttl, bool)
+            or not isinstance(default_ttl, int | float)
+            or not math.isfinite(default_ttl)
+            or default_ttl <= 0
+        ):
+            raise ConfigurationError(
+                f"MemoryStore default_ttl must be a positive number of seconds or None, "
+                f"got {default_ttl!r}"
+            )
+        if not callable(clock):
+            raise ConfigurationError("MemoryStore clock must be a callable returning seconds")
         self.max_size = max_size
         self.default_ttl = default_ttl
         self.clock = clock
+        # key -> (msgpack bytes, expiry time on ``clock`` or None); oldest use first.
         self._data: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
 
     def _live(self, key: str) -> bytes | None:
+        """The raw value of a live key (marking it recently used); drops it if expired."""
         item = self._data.get(key)
         if item is None:
             return None
@@ -58,26 +75,43 @@ class MemoryStore:
         self._data.move_to_end(key)
         return raw
 
+    def _purge_expired(self) -> None:
+        now = self.clock()
+        expired = [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]
+        for k in expired:
+            del self._data[k]
+
     async def get(self, key: str) -> Any | None:
         raw = self._live(key)
         return None if raw is None else _decode(raw)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        ttl = self.default_ttl if ttl is None else ttl
+        if ttl is None:
+            ttl = self.default_ttl
+        else:
+            check_ttl(ttl)
+        raw = _encode(value)  # before touching the data: an unencodable value changes nothing
         if ttl is not None and ttl <= 0:
             self._data.pop(key, None)  # already expired
             return
         expires = None if ttl is None else self.clock() + ttl
-        self._data[key] = (_encode(value), expires)
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_size:
-            self._data.popitem(last=False)
+        data = self._data
+        data[key] = (raw, expires)
+        data.move_to_end(key)
+        while len(data) > self.max_size:
+            data.popitem(last=False)
 
     async def set_ex(self, key: str, value: Any, ttl: float) -> None:
+        if ttl is None:
+            raise ValueError("set_ex needs a ttl; use set() to store without expiry")
         await self.set(key, value, ttl)
 
     async def delete(self, key: str) -> bool:
-        return self._data.pop(key, None) is not None
+        item = self._data.pop(key, None)
+        if item is None:
+            return False
+        expires = item[1]
+        return expires is None or expires > self.clock()
 
     async def has(self, key: str) -> bool:
         return self._live(key) is not None
@@ -86,16 +120,17 @@ class MemoryStore:
         self._data.clear()
 
     async def keys(self, pattern: str = "*") -> list[str]:
-        now = self.clock()
-        expired = [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]
-        for k in expired:
-            del self._data[k]
+        self._purge_expired()
+        if pattern == "*":
+            return list(self._data)
         return [k for k in self._data if fnmatch.fnmatchcase(k, pattern)]
 
     async def ready(self) -> bool:
         return True
 
     def __len__(self) -> int:
+        """The number of live keys."""
+        self._purge_expired()
         return len(self._data)
 
     def __repr__(self) -> str:

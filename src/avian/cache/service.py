@@ -1,0 +1,143 @@
+"""The ``Cache`` service: a namespaced, TTL-by-default view of a store, with ``get_or_set``.
+
+Harpia's ``new Cache(store?)`` and DonkeyLabs' ``ctx.core.cache`` in one class.  The cache
+keeps its keys under a prefix of the store it is given, so one store (memory now, Redis
+later) can hold the cache next to sessions or rate limits without them seeing each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from ..errors import ConfigurationError
+from ..stores import MemoryStore, PrefixedStore, Store
+
+__all__ = ["Cache"]
+
+T = TypeVar("T")
+
+
+class _KeyLock:
+    """A lock for one key, shared by the ``get_or_set`` calls waiting on it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class Cache:
+    """Cached values with a default TTL, in any :class:`~avian.stores.Store`.
+
+    ``store`` defaults to a new :class:`~avian.stores.MemoryStore`; ``default_ttl``
+    (seconds, ``None`` for no expiry) applies when ``set`` gets no TTL; ``prefix``
+    namespaces the cache's keys inside the store (``""`` lets the cache own the whole
+    store, so ``clear()`` empties it).  Values are copies: anything msgspec can encode.
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        default_ttl: float | None = 300.0,
+        prefix: str = "cache:",
+    ) -> None:
+        if store is None:
+            store = MemoryStore()
+        elif not isinstance(store, Store):
+            raise ConfigurationError(f"Cache store must implement the Store protocol: {store!r}")
+        if default_ttl is not None and (
+            isinstance(default_ttl, bool)
+            or not isinstance(default_ttl, int | float)
+            or not math.isfinite(default_ttl)
+            or default_ttl <= 0
+        ):
+            raise ConfigurationError(
+                f"Cache default_ttl must be a positive number of seconds or None, "
+                f"got {default_ttl!r}"
+            )
+        if not isinstance(prefix, str):
+            raise ConfigurationError(f"Cache prefix must be a string, got {prefix!r}")
+        self.store = store
+        """The backend as given (shared with whatever else uses it)."""
+        self.default_ttl = default_ttl
+        self.prefix = prefix
+        self._data: Store = PrefixedStore(store, prefix) if prefix else store
+        self._locks: dict[str, _KeyLock] = {}
+
+    def _ttl(self, ttl: float | None) -> float | None:
+        return self.default_ttl if ttl is None else ttl
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The cached value, or ``default`` when missing or expired."""
+        value = await self._data.get(key)
+        return default if value is None else value
+
+    async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        """Cache ``value`` for ``ttl`` seconds (the default TTL when omitted; ``<= 0``
+        removes the key)."""
+        await self._data.set(key, value, self._ttl(ttl))
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key``; True if it was cached."""
+        return await self._data.delete(key)
+
+    async def has(self, key: str) -> bool:
+        return await self._data.has(key)
+
+    async def clear(self) -> None:
+        """Remove every key of this cache (and nothing else in a shared store)."""
+        await self._data.clear()
+
+    async def keys(self, pattern: str = "*") -> list[str]:
+        """This cache's live keys matching a glob pattern, without the prefix."""
+        return await self._data.keys(pattern)
+
+    async def ready(self) -> bool:
+        """True when the store answers (for health checks)."""
+        return await self._data.ready()
+
+    async def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], T | Awaitable[T]],
+        ttl: float | None = None,
+    ) -> T:
+        """The cached value of ``key``; when missing, ``factory()`` (sync or async) computes
+        it, and it is cached for ``ttl`` seconds.
+
+        Concurrent calls in this process for the same missing key wait for one factory
+        call instead of each running it.  A factory that returns ``None`` caches nothing
+        (``None`` reads as missing); one that raises caches nothing and the error reaches
+        the caller.
+        """
+        value = await self._data.get(key)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = _KeyLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                value = await self._data.get(key)  # a caller ahead of us may have filled it
+                if value is not None:
+                    return value  # type: ignore[no-any-return]
+                result = factory()
+                if inspect.isawaitable(result):
+                    result = await result
+                if result is not None:
+                    await self._data.set(key, result, self._ttl(ttl))
+                return result
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._locks[key]  # no lock outlives its callers: memory stays bounded
+
+    def __repr__(self) -> str:
+        return f"Cache({self.store!r}, prefix={self.prefix!r}, default_ttl={self.default_ttl})"
