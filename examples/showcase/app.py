@@ -1,28 +1,61 @@
 """The avian showcase: a tour of the framework on embedded defaults.
 
 Run it with ``bash scripts/showcase.sh`` (or ``avian run examples.showcase.app:app``) and
-open http://127.0.0.1:3000/.  Every capability avian gains is demonstrated here.
+open http://127.0.0.1:3000/.  Every capability avian gains is demonstrated here: templates
+with a layout, components and a CSP nonce, static assets, sessions with login and logout,
+CSRF-protected forms, method override, an upload form, a JSON API with groups and hooks,
+CORS, compression, caching, streaming and websockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from avian import App, Context, Response, Router, errors
+from avian import (
+    App,
+    Cache,
+    CompressionMiddleware,
+    Context,
+    CSRFMiddleware,
+    Response,
+    Router,
+    Session,
+    SessionMiddleware,
+    TemplateEngine,
+    Upload,
+    cache_response,
+    errors,
+    flash,
+)
 from avian.websockets import WebSocket, WebSocketHandler
 
-app = App(default_entry=False)
+HERE = Path(__file__).resolve().parent
 
-
-# --- Hooks and middleware ------------------------------------------------------------------
+app = App()
+app.shield(use_nonce=True)  # security headers; a per-request CSP nonce for templates
+app.static("/static", str(HERE / "static"))
+app.templates = TemplateEngine(
+    path={
+        "views": HERE / "templates" / "views",
+        "layouts": HERE / "templates" / "layouts",
+        "components": HERE / "templates" / "components",
+    }
+)
+app.use(CompressionMiddleware())
+app.use(SessionMiddleware(Session()), CSRFMiddleware())
+app.state.cache = Cache()
 
 
 @app.use
-async def timing(ctx: Context, call_next):  # type: ignore[no-untyped-def]
+async def timing(ctx: Context, call_next: Any) -> Response:
     """Onion middleware: runs around every request, including 404s."""
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -36,34 +69,116 @@ async def request_id_header(ctx: Context) -> None:
     ctx.response.headers.set("x-request-id", ctx.request_id)
 
 
-# --- Plain routes ----------------------------------------------------------------------------
+async def current_user(ctx: Context) -> str | None:
+    session = await ctx.session.load()
+    user = session.get("user")
+    return user if isinstance(user, str) else None
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>avian showcase</title>
-<style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;color:#222}
-code{background:#f3f3f3;padding:.1rem .3rem}li{margin:.3rem 0}</style></head><body>
-<h1>avian showcase</h1>
-<ul>
-<li><a href="/hello/world">/hello/world</a>: path parameters, JSON</li>
-<li><a href="/api/v1/users">/api/v1/users</a>: a group with hooks (CRUD with JSON bodies)</li>
-<li><a href="/api/v1/users/1">/api/v1/users/1</a>: <code>{id:int}</code> conversion</li>
-<li><a href="/api/v1/admin/stats">/api/v1/admin/stats</a>: a nested group guarded by a before hook (try <code>?token=secret</code>)</li>
-<li><a href="/stream">/stream</a>: a streaming response</li>
-<li><a href="/download">/download</a>: a file download</li>
-<li><a href="/cookies">/cookies</a>: cookies set and read</li>
-<li><a href="/items">/items</a>: a method-agnostic route (te.js style)</li>
-<li><a href="/teapot">/teapot</a>: a custom error as problem+json</li>
-<li><a href="/boom">/boom</a>: an unhandled error (500, reported to <code>on_error</code>)</li>
-<li><a href="/nowhere">/nowhere</a>: the custom not-found page</li>
-<li>websocket <code>ws://HOST/ws/echo</code> and <code>ws://HOST/ws/chat</code> (class form)</li>
-</ul>
-<form method="post" action="/api/v1/users/1">
-<input type="hidden" name="_method" value="DELETE"><button>DELETE user 1 with a form (_method override)</button>
-</form></body></html>"""
+
+# --- Pages: templates, sessions, CSRF, method override, uploads ---------------------------
+
+LINKS = [
+    {"href": "/notes", "text": "a session-backed page with CSRF-protected forms"},
+    {"href": "/upload", "text": "an upload form (text files)"},
+    {"href": "/hello/world", "text": "path parameters and JSON"},
+    {"href": "/api/v1/users", "text": "a JSON API group with hooks (CORS for one origin)"},
+    {"href": "/api/v1/users/1", "text": "{id:int} conversion"},
+    {"href": "/api/v1/admin/stats?token=secret", "text": "a nested group guarded by a hook"},
+    {"href": "/stream", "text": "a streaming response"},
+    {"href": "/cached", "text": "a cached response (see X-Cache)"},
+    {"href": "/download", "text": "a file download"},
+    {"href": "/items", "text": "a method-agnostic route (te.js style)"},
+    {"href": "/teapot", "text": "a custom error as problem+json"},
+    {"href": "/boom", "text": "an unhandled error (500, reported to on_error)"},
+    {"href": "/nowhere", "text": "the custom not-found page"},
+]
 
 
 @app.get("/")
-async def index(ctx: Context) -> Response:
-    return ctx.html(PAGE)
+async def home(ctx: Context) -> Response:
+    return await ctx.render("home", {"user": await current_user(ctx), "links": LINKS})
+
+
+@app.get("/login")
+async def login_page(ctx: Context) -> Response:
+    return await ctx.render("login", {"user": await current_user(ctx), "error": None})
+
+
+@app.post("/login")
+async def login(ctx: Context) -> Response:
+    form = await ctx.request.form()
+    name = form.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 40:
+        return await ctx.render(
+            "login", {"user": None, "error": "Give a name of 1 to 40 characters."}, status=422
+        )
+    session = await ctx.session.load()
+    await session.rotate()  # a new session id at login: no fixation
+    session["user"] = name.strip()
+    await flash(ctx, f"Welcome, {name.strip()}!", "success")
+    return ctx.redirect("/notes", 303)
+
+
+@app.post("/logout")
+async def logout(ctx: Context) -> Response:
+    await (await ctx.session.load()).invalidate()
+    return ctx.redirect("/", 303)
+
+
+async def require_login(ctx: Context) -> Response | None:
+    user = await current_user(ctx)
+    if user is None:
+        await flash(ctx, "Log in first.", "error")
+        return ctx.redirect("/login", 303)
+    ctx.state.user = user
+    return None
+
+
+members = app.group("", before=[require_login])
+NOTES: dict[str, list[dict[str, Any]]] = {}
+_note_ids = itertools.count(1)
+
+
+@members.get("/notes")
+async def notes_page(ctx: Context) -> Response:
+    user = ctx.state.user
+    return await ctx.render("notes", {"user": user, "notes": NOTES.get(user, [])})
+
+
+@members.post("/notes")
+async def add_note(ctx: Context) -> Response:
+    text = (await ctx.request.form()).get("text")
+    if isinstance(text, str) and text.strip():
+        NOTES.setdefault(ctx.state.user, []).append({"id": next(_note_ids), "text": text[:200]})
+        await flash(ctx, "Note added.", "success")
+    return ctx.redirect("/notes", 303)
+
+
+@members.delete("/notes/{id}")
+async def delete_note(ctx: Context, id: int) -> Response:
+    """Reached from an HTML form through the ``_method=DELETE`` override."""
+    notes = NOTES.get(ctx.state.user, [])
+    NOTES[ctx.state.user] = [n for n in notes if n["id"] != id]
+    await flash(ctx, "Note deleted.", "success")
+    return ctx.redirect("/notes", 303)
+
+
+UPLOADS = Path(tempfile.gettempdir()) / "avian-showcase-uploads"
+upload = Upload(str(UPLOADS), allowed_extensions=(".txt",), max_size=64 * 1024, max_files=1)
+
+
+@members.get("/upload")
+async def upload_page(ctx: Context) -> Response:
+    return await ctx.render("upload", {"user": ctx.state.user, "stored": None})
+
+
+@members.post("/upload", middleware=[upload.single], limits=upload.limits)
+async def upload_file(ctx: Context) -> Response:
+    stored = ctx.uploads["file"]
+    return await ctx.render("upload", {"user": ctx.state.user, "stored": stored})
+
+
+# --- Plain routes -------------------------------------------------------------------------------
 
 
 @app.get("/hello/{name}")
@@ -81,16 +196,15 @@ async def stream(ctx: Context) -> Response:
     return ctx.stream(numbers(), media_type="text/plain")
 
 
+@app.get("/cached", middleware=[cache_response(ttl=30)])
+async def cached() -> dict[str, str]:
+    await asyncio.sleep(0.05)  # pretend to work; the next request within 30 s is a HIT
+    return {"computed": "once per 30 s"}
+
+
 @app.get("/download")
 async def download(ctx: Context) -> Response:
     return ctx.file(__file__, filename="showcase-app.py")
-
-
-@app.get("/cookies")
-async def cookies(ctx: Context) -> dict[str, object]:
-    visits = int(ctx.request.cookies.get("visits", "0")) + 1
-    ctx.response.cookies.set("visits", str(visits), max_age=3600)
-    return {"visits": visits}
 
 
 @app.all("/items")
@@ -101,9 +215,7 @@ async def items(ctx: Context) -> object:
     return ["apple", "pear"]
 
 
-errors.register(
-    "teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee"
-)
+errors.register("teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee")
 
 
 @app.get("/teapot")
@@ -116,7 +228,7 @@ async def boom() -> None:
     raise RuntimeError("this message never reaches the client")
 
 
-# --- A group with hooks ------------------------------------------------------------------------
+# --- A JSON API group with hooks ------------------------------------------------------------
 
 
 class NewUser(msgspec.Struct):
@@ -131,7 +243,7 @@ class User(msgspec.Struct):
 
 
 USERS: dict[int, User] = {1: User(1, "Ada", "ada@example.com")}
-_next_id = itertools.count(2)
+_user_ids = itertools.count(2)
 
 
 async def add_version(ctx: Context) -> None:
@@ -139,6 +251,7 @@ async def add_version(ctx: Context) -> None:
 
 
 api = app.group("/api/v1", after=[add_version])
+api.cors(origin="http://localhost:5173", credentials=False, max_age=600)
 users = Router("users")
 
 
@@ -157,7 +270,7 @@ async def get_user(id: int) -> User:
 
 @users.post("/", status=201)
 async def create_user(body: NewUser) -> User:
-    user = User(next(_next_id), body.name, body.email)
+    user = User(next(_user_ids), body.name, body.email)
     USERS[user.id] = user
     return user
 
@@ -214,7 +327,8 @@ app.ws("/ws/chat", Chat)
 
 
 async def not_found_page(ctx: Context) -> Response:
-    return ctx.html(f"<h1>Nothing at {ctx.request.path}</h1><a href='/'>home</a>", status=404)
+    path = html.escape(ctx.request.path)
+    return ctx.html(f"<h1>Nothing at {path}</h1><a href='/'>home</a>", status=404)
 
 
 app.not_found(not_found_page, methods=["GET"])

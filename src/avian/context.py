@@ -102,8 +102,11 @@ class ModuleViews:
         *,
         status: int = 200,
         headers: Mapping[str, str] | None = None,
+        block: str | None = None,
     ) -> Response:
-        return await self.ctx.render(view, data, status=status, headers=headers, module=self.name)
+        return await self.ctx.render(
+            view, data, status=status, headers=headers, module=self.name, block=block
+        )
 
 
 class Context:
@@ -364,8 +367,10 @@ class Context:
         status: int = 200,
         headers: Mapping[str, str] | None = None,
         module: str | None = None,
+        block: str | None = None,
     ) -> Response:
-        """Render a view with the app's template engine (``app.templates``) as HTML."""
+        """Render a view with the app's template engine (``app.templates``) as HTML;
+        ``block`` renders one block only (an htmx partial, TPL-08)."""
         engine = self.app.templates
         if engine is None:
             from .errors import ConfigurationError
@@ -374,7 +379,10 @@ class Context:
                 "no template engine: set app.templates = TemplateEngine(...) (or any object "
                 "with a render(view, data, *, ctx=None, module=None) method)"
             )
-        html = engine.render(view, dict(data or {}), ctx=self, module=module)
+        options: dict[str, Any] = {"ctx": self, "module": module}
+        if block is not None:
+            options["block"] = block
+        html = engine.render(view, dict(data or {}), **options)
         if inspect.isawaitable(html):
             html = await html
         return self.html(html, status, headers)

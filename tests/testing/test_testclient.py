@@ -485,8 +485,17 @@ def test_fluent_query_and_headers(client: TestClient) -> None:
 
 
 def test_fluent_query_merges_with_params_and_url(client: TestClient) -> None:
-    data = client.get("/echo?z=0", params={"a": "1"}).query("b", "2").json()
+    data = client.get("/echo?z=0", params={"a": "1"}).json()
+    assert parse_qs(data["query_string"]) == {"z": ["0"], "a": ["1"]}
+    data = client.get("/echo?z=0").query("a", "1").query("b", "2").json()
     assert parse_qs(data["query_string"]) == {"z": ["0"], "a": ["1"], "b": ["2"]}
+
+
+def test_httpx_style_arguments_send_the_request_at_once(client: TestClient) -> None:
+    sent = client.post("/echo", json={"a": 1})
+    assert "executed" in repr(sent)
+    with pytest.raises(RuntimeError, match="already"):
+        sent.query("b", "2")
 
 
 def test_fluent_json_body(client: TestClient) -> None:
@@ -587,7 +596,7 @@ def test_mixing_file_with_json_or_raw_raises(
     with pytest.raises(ValueError, match=r"\.send"):
         client.post("/u").files({"f": [hello]}).send("x")
     with pytest.raises(ValueError, match=r"\.json"):
-        client.post("/u", json={"a": 1}).send("x")
+        client.post("/u").json({"a": 1}).send("x")
 
 
 def test_missing_upload_file_raises_at_build_time(client: TestClient, tmp_path: Path) -> None:

@@ -337,6 +337,14 @@ class _ClientBase(_RequestMethods[R]):
         self._in_lifespan = True
 
 
+_REQUEST_ARGUMENTS = ("content", "data", "files", "json", "params", "headers", "cookies")
+
+
+def _has_request_arguments(kwargs: dict[str, Any]) -> bool:
+    """True when a call passed httpx-style request arguments (not just options)."""
+    return any(kwargs.get(name) is not None for name in _REQUEST_ARGUMENTS)
+
+
 class TestClient(_ClientBase[TestRequest]):
     """Drive an ASGI app from synchronous tests, on a private event loop thread.
 
@@ -383,7 +391,12 @@ class TestClient(_ClientBase[TestRequest]):
         self._finalizer = weakref.finalize(self, self._loops.close)
 
     def _new_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> TestRequest:
-        return TestRequest(self._send, method, url, **kwargs)
+        builder = TestRequest(self._send, method, url, **kwargs)
+        if _has_request_arguments(kwargs):
+            # httpx style (a body, params or headers given): send now, as httpx does, so
+            # `client.delete(url, headers=...)` is never silently left unsent.
+            builder.execute()
+        return builder
 
     def _send(self, builder: BaseTestRequest) -> TestResponse:
         prepared = builder._prepare(self._http)
