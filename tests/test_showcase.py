@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from examples.showcase.app import app
 
 from avian.testing import TestClient
-from examples.showcase.app import app
 
 CSRF_FIELD = re.compile(r'name="_csrf" value="([^"]+)"')
 
@@ -31,7 +31,8 @@ def test_pages_carry_security_headers_and_a_nonce(client: TestClient) -> None:
     assert response.status_code == 200
     policy = response.headers["content-security-policy"]
     nonce = re.search(r"'nonce-([^']+)'", policy)
-    assert nonce and f'nonce="{nonce.group(1)}"' in response.text
+    assert nonce
+    assert f'nonce="{nonce.group(1)}"' in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "x-request-id" in response.headers
 
@@ -72,10 +73,17 @@ def test_login_notes_and_logout_flow(client: TestClient) -> None:
 def test_static_cache_api_and_errors(client: TestClient) -> None:
     css = client.get("/static/app.css")
     assert css.status_code == 200
-    assert client.get("/static/app.css", headers={"if-none-match": css.headers["etag"]}).status_code == 304
+    assert (
+        client.get("/static/app.css", headers={"if-none-match": css.headers["etag"]}).status_code
+        == 304
+    )
     assert client.get("/cached").headers["x-cache"] in ("MISS", "HIT")
     assert client.get("/cached").headers["x-cache"] == "HIT"
-    assert client.get("/api/v1/users/1").json() == {"id": 1, "name": "Ada", "email": "ada@example.com"}
+    assert client.get("/api/v1/users/1").json() == {
+        "id": 1,
+        "name": "Ada",
+        "email": "ada@example.com",
+    }
     assert client.get("/api/v1/users/abc").status_code == 404
     assert client.get("/api/v1/admin/stats").status_code == 401
     assert client.get("/api/v1/admin/stats?token=secret").json()["admin"] is True

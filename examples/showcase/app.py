@@ -33,8 +33,8 @@ from avian import (
     Upload,
     cache_response,
     errors,
-    flash,
 )
+from avian.flash import flash
 from avian.websockets import WebSocket, WebSocketHandler
 
 HERE = Path(__file__).resolve().parent
@@ -215,7 +215,9 @@ async def items(ctx: Context) -> object:
     return ["apple", "pear"]
 
 
-errors.register("teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee")
+errors.register(
+    "teapot", status=418, code="I_AM_A_TEAPOT", default_message="I refuse to brew coffee"
+)
 
 
 @app.get("/teapot")

@@ -26,7 +26,7 @@ from .routing.router import CallNext, Middleware, RouteInfo, Router, when
 if TYPE_CHECKING:
     from .cache import Cache, ResponseCache, cache_response
     from .csrf import CSRF, CSRFError, CSRFMiddleware, csrf_exempt, csrf_field, csrf_token
-    from .flash import flash, get_flashed_messages
+    from .flash import get_flashed_messages
     from .http.forms import FormData
     from .http.uploads import UploadFile
     from .middleware.compression import CompressionMiddleware
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
         SessionData,
         SessionMiddleware,
         session_of,
-        sessions,
     )
     from .static import StaticFiles
     from .stores import MemoryStore, PrefixedStore, Store
@@ -53,7 +52,9 @@ if TYPE_CHECKING:
         WebSocketState,
     )
 
-# PERF: these load on first use (PEP 562), so `import avian` stays light.
+# PERF: these load on first use (PEP 562), so `import avian` stays light.  Names that are
+# also submodules (``avian.flash``, ``avian.sessions``) are not re-exported: once the
+# submodule is imported, the attribute would be the module, not the function.
 _LAZY = {
     "FormData": ".http.forms",
     "UploadFile": ".http.uploads",
@@ -82,8 +83,6 @@ _LAZY = {
     "SessionData": ".sessions",
     "SessionMiddleware": ".sessions",
     "session_of": ".sessions",
-    "sessions": ".sessions",
-    "flash": ".flash",
     "get_flashed_messages": ".flash",
     "StaticFiles": ".static",
     "Jinja2Engine": ".templates",
@@ -178,10 +177,8 @@ __all__ = [
     "csrf_field",
     "csrf_token",
     "errors",
-    "flash",
     "get_flashed_messages",
     "session_of",
-    "sessions",
     "shield_override",
     "when",
 ]

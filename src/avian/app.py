@@ -264,8 +264,10 @@ class App(Router):
         from .static import StaticFiles
 
         self._check_open()
-        if directory is None:
-            self._static_roots.append(StaticFiles(prefix_or_directory, **options))
+        if directory is None or prefix_or_directory.strip("/") == "":
+            # Harpia's app.static("public"), or app.static("/", "public"): the root.
+            root = prefix_or_directory if directory is None else directory
+            self._static_roots.append(StaticFiles(root, **options))
             return self
         files = StaticFiles(directory, **options)
         prefix = prefix_or_directory.rstrip("/")
@@ -523,11 +525,16 @@ class App(Router):
                 return redirect
             if self._static_roots and ctx.scope["method"] in ("GET", "HEAD"):
                 target = routing_path(ctx.scope)
+                file_path: str | None = None
                 if isinstance(target, str):
+                    file_path = target
+                elif isinstance(target, list) and not any("/" in seg for seg in target):
+                    file_path = "/" + "/".join(target)  # escapes, each segment decoded
+                if file_path is not None:
                     for files in self._static_roots:
-                        found: Response | None = await files.response_for(target, ctx.scope)
+                        found: Response | None = await files.response_for(file_path, ctx.scope)
                         if found is not None:
-                            return found
+                            return ctx.dispatch(found)
             if not_found is not None and not_found_plan is not None:
                 methods = not_found[1]
                 if methods is None or ctx.scope["method"] in methods:

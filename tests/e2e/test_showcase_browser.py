@@ -90,9 +90,9 @@ def test_a_visitor_logs_in_writes_notes_uploads_and_logs_out(base_url: str, tmp_
             csp_errors: list[str] = []
             page.on(
                 "console",
-                lambda msg: csp_errors.append(msg.text)
-                if "Content Security Policy" in msg.text
-                else None,
+                lambda msg: (
+                    csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None
+                ),
             )
 
             page.goto(base_url + "/")
