@@ -8,7 +8,6 @@ compiled and the route tables are built, and further registration raises.
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["App"]
 
-logger = logging.getLogger("avian")
 
 F = TypeVar("F", bound=Callable[..., Any])
 Scope = dict[str, Any]

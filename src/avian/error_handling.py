@@ -9,7 +9,6 @@ hook; their response never carries internals (debug mode adds the traceback).
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +18,20 @@ from .http.response import Response
 from .pipeline import finalize
 
 if TYPE_CHECKING:
+    from logging import Logger
+
     from .app import App
     from .context import Context
 
-__all__ = ["ErrorHandling", "ErrorHook", "ExceptionHandler", "pending_status"]
+__all__ = ["ErrorHandling", "ErrorHook", "ExceptionHandler", "avian_logger", "pending_status"]
 
-logger = logging.getLogger("avian")
+
+def avian_logger() -> Logger:
+    """The ``avian`` logger; ``logging`` loads on the first report, not at import."""
+    import logging
+
+    return logging.getLogger("avian")
+
 
 ExceptionHandler = Callable[["Context", Exception], Any]
 ErrorHook = Callable[[BaseException, "Context | None"], Any]
@@ -151,11 +158,11 @@ class ErrorHandling:
             where = (
                 f" during {ctx.scope.get('method', 'WS')} {ctx.scope.get('path')}" if ctx else ""
             )
-            logger.error("unhandled error%s", where, exc_info=error)
+            avian_logger().error("unhandled error%s", where, exc_info=error)
         for hook in self.on_error:
             try:
                 result = hook(error, ctx)
                 if inspect.isawaitable(result):
                     await result
             except Exception:
-                logger.exception("on_error hook %r failed", hook)
+                avian_logger().exception("on_error hook %r failed", hook)

@@ -9,16 +9,16 @@ runs every ``on_shutdown`` hook even when one fails.  Any ASGI server that speak
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from .error_handling import avian_logger
 
 if TYPE_CHECKING:
     from .app import App
 
 __all__ = ["LifecycleHook", "run_hooks", "serve_lifespan"]
 
-logger = logging.getLogger("avian")
 
 LifecycleHook = Callable[..., Any]
 """``async def hook(app)`` or ``async def hook()``; sync functions work too."""
@@ -53,7 +53,7 @@ async def serve_lifespan(app: App, scope: dict[str, Any], receive: Any, send: An
     try:
         await app.startup()
     except BaseException as exc:
-        logger.error("startup failed", exc_info=exc)
+        avian_logger().error("startup failed", exc_info=exc)
         await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
         if not isinstance(exc, Exception):
             raise

@@ -9,7 +9,6 @@ calling plan; nothing is inspected per request.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import inspect
@@ -172,6 +171,8 @@ def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
 
 def _run_sync(handler: Handler) -> Callable[..., Awaitable[Any]]:
     async def in_thread(*args: Any, **kwargs: Any) -> Any:
+        import asyncio  # PERF: not needed by `import avian`
+
         return await asyncio.to_thread(functools.partial(handler, *args, **kwargs))
 
     return in_thread

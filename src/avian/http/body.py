@@ -8,12 +8,10 @@ a worker forever (see :mod:`avian.http.deadlines` for how whole-body reads are t
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ..errors import BodyError, ClientDisconnect
-from .deadlines import start_deadline
 from .limits import BodyLimits
 
 __all__ = ["check_declared_length", "iter_body", "read_body"]
@@ -41,6 +39,10 @@ def _timed_out(limits: BodyLimits) -> BodyError:
 
 async def read_body(receive: Receive, limits: BodyLimits) -> bytes:
     """Read the whole body (the caller checks ``Content-Length`` first)."""
+    import asyncio  # PERF: loaded on the first body read, not by `import avian`
+
+    from .deadlines import start_deadline
+
     max_size = limits.max_body_size
     deadline = start_deadline(limits.body_timeout)
     try:
@@ -77,6 +79,8 @@ async def read_body(receive: Receive, limits: BodyLimits) -> bytes:
 
 async def iter_body(receive: Receive, limits: BodyLimits) -> AsyncIterator[bytes]:
     """Yield body chunks as they arrive, with the same size and time limits."""
+    import asyncio
+
     max_size = limits.max_body_size
     deadline = asyncio.get_running_loop().time() + limits.body_timeout
     size = 0

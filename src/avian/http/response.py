@@ -7,7 +7,6 @@ body.  Headers are written through :class:`MutableHeaders`, so they are always v
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 import os
 import stat
@@ -247,6 +246,8 @@ ChunkSource = AsyncIterable[bytes | str] | Iterable[bytes | str]
 
 
 async def _iterate_in_thread(iterable: Iterable[bytes | str]) -> AsyncIterator[bytes | str]:
+    import asyncio
+
     iterator: Iterator[bytes | str] = iter(iterable)
     done = object()
     while True:
@@ -312,6 +313,8 @@ class StreamingResponse(Response):
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        import asyncio  # PERF: streaming responses load it, `import avian` does not
+
         stream = asyncio.ensure_future(self._stream(send))
         watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
         try:
@@ -373,6 +376,8 @@ class FileResponse(Response):
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        import asyncio
+
         try:
             info = await asyncio.to_thread(os.stat, self.path)
         except FileNotFoundError:
