@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..errors import ConfigurationError
 from ..stores import MemoryStore, PrefixedStore, Store
+from ..stores.base import check_default_ttl
 
 __all__ = ["Cache"]
 
@@ -51,16 +51,7 @@ class Cache:
             store = MemoryStore()
         elif not isinstance(store, Store):
             raise ConfigurationError(f"Cache store must implement the Store protocol: {store!r}")
-        if default_ttl is not None and (
-            isinstance(default_ttl, bool)
-            or not isinstance(default_ttl, int | float)
-            or not math.isfinite(default_ttl)
-            or default_ttl <= 0
-        ):
-            raise ConfigurationError(
-                f"Cache default_ttl must be a positive number of seconds or None, "
-                f"got {default_ttl!r}"
-            )
+        check_default_ttl(default_ttl, "Cache")
         if not isinstance(prefix, str):
             raise ConfigurationError(f"Cache prefix must be a string, got {prefix!r}")
         self.store = store

@@ -15,11 +15,10 @@ header, which the browser reports as a CORS failure.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import errors
@@ -27,6 +26,7 @@ from ..errors import ConfigurationError
 from ..http.response import Response
 from ..routing.patterns import normalize_prefix
 from ..routing.target import routing_path
+from .options import coerce_options
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -129,51 +129,13 @@ class CORSOptions:
         object.__setattr__(self, "_policy", _Policy(self))
 
 
-_OPTION_NAMES = tuple(f.name for f in fields(CORSOptions) if f.init)
-
-
-def _camel_to_snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _check_names(values: Mapping[str, Any]) -> None:
-    for name in values:
-        if name in _OPTION_NAMES:
-            continue
-        hint = ""
-        snake = _camel_to_snake(str(name))
-        if snake in _OPTION_NAMES:
-            hint = f" (did you mean {snake!r}?)"
-        else:
-            close = difflib.get_close_matches(str(name), _OPTION_NAMES, n=1)
-            if close:
-                hint = f" (did you mean {close[0]!r}?)"
-        raise ConfigurationError(
-            f"unknown CORS option {name!r}{hint}; options are {', '.join(_OPTION_NAMES)}"
-        )
-
-
 def cors_options(
     options: CORSOptions | Mapping[str, Any] | None = None,
     kwargs: Mapping[str, Any] | None = None,
 ) -> CORSOptions:
     """Build :class:`CORSOptions` from any accepted spelling: an instance, a dict, keyword
     arguments, or an instance/dict with keyword overrides."""
-    extra = dict(kwargs or {})
-    _check_names(extra)
-    if isinstance(options, CORSOptions):
-        return replace(options, **extra) if extra else options
-    if options is None:
-        base: dict[str, Any] = {}
-    elif isinstance(options, Mapping):
-        base = dict(options)
-        _check_names(base)
-    else:
-        raise ConfigurationError(
-            f"CORS options must be CORSOptions, a dict or keyword arguments, "
-            f"not {type(options).__name__}"
-        )
-    return CORSOptions(**{**base, **extra})
+    return coerce_options(CORSOptions, options, kwargs, label="CORS")
 
 
 # --- the compiled form -------------------------------------------------------------------------

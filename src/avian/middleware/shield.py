@@ -10,17 +10,17 @@ All header values except the CSP nonce are built once, when the middleware is cr
 
 from __future__ import annotations
 
-import difflib
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import ConfigurationError
 from ..http.headers import HeaderValueError, encode_header
 from .cors import normalize_origin
+from .options import coerce_options
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -171,7 +171,6 @@ class ShieldOptions:
         object.__setattr__(self, "_compiled", _Compiled(self))
 
 
-_OPTION_NAMES = tuple(f.name for f in fields(ShieldOptions) if f.init)
 _ALIASES = {
     "content_security_policy": "csp",
     "contentSecurityPolicy": "csp",
@@ -188,39 +187,12 @@ _ALIASES = {
 }
 
 
-def _check_names(values: Mapping[str, Any]) -> None:
-    for name in values:
-        if name in _OPTION_NAMES:
-            continue
-        suggestion = _ALIASES.get(name) or next(
-            iter(difflib.get_close_matches(str(name), _OPTION_NAMES, n=1)), None
-        )
-        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-        raise ConfigurationError(
-            f"unknown shield option {name!r}{hint}; options are {', '.join(_OPTION_NAMES)}"
-        )
-
-
 def shield_options(
     options: ShieldOptions | Mapping[str, Any] | None = None,
     kwargs: Mapping[str, Any] | None = None,
 ) -> ShieldOptions:
     """Build :class:`ShieldOptions` from an instance, a dict and/or keyword arguments."""
-    extra = dict(kwargs or {})
-    _check_names(extra)
-    if isinstance(options, ShieldOptions):
-        return replace(options, **extra) if extra else options
-    if options is None:
-        base: dict[str, Any] = {}
-    elif isinstance(options, Mapping):
-        base = dict(options)
-        _check_names(base)
-    else:
-        raise ConfigurationError(
-            f"shield options must be ShieldOptions, a dict or keyword arguments, "
-            f"not {type(options).__name__}"
-        )
-    return ShieldOptions(**{**base, **extra})
+    return coerce_options(ShieldOptions, options, kwargs, label="shield", aliases=_ALIASES)
 
 
 # --- building header values --------------------------------------------------------------------
@@ -528,8 +500,7 @@ class ShieldOverride:
     __slots__ = ("changes",)
 
     def __init__(self, changes: Mapping[str, Any]) -> None:
-        _check_names(changes)
-        shield_options(changes)  # every value checked now, at import time
+        shield_options(changes)  # names and values checked now, at import time
         self.changes: dict[str, Any] = dict(changes)
 
     def merged(self, base: ShieldOptions) -> ShieldOptions:

@@ -24,7 +24,9 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Store", "check_ttl", "escape_glob"]
+from ..errors import ConfigurationError
+
+__all__ = ["Store", "check_default_ttl", "check_ttl", "escape_glob"]
 
 
 @runtime_checkable
@@ -82,3 +84,17 @@ def check_ttl(ttl: float) -> float:
     if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl):
         raise ValueError(f"ttl must be a finite number of seconds, got {ttl!r}")
     return ttl
+
+
+def check_default_ttl(default_ttl: float | None, owner: str) -> float | None:
+    """Validate a configured default TTL: ``None`` or a positive finite number of seconds."""
+    if default_ttl is not None and (
+        isinstance(default_ttl, bool)
+        or not isinstance(default_ttl, int | float)
+        or not math.isfinite(default_ttl)
+        or default_ttl <= 0
+    ):
+        raise ConfigurationError(
+            f"{owner} default_ttl must be a positive number of seconds or None, got {default_ttl!r}"
+        )
+    return default_ttl

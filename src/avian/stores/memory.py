@@ -10,7 +10,6 @@ Every method finishes without awaiting, so each one is atomic on the event loop.
 from __future__ import annotations
 
 import fnmatch
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 import msgspec
 
 from ..errors import ConfigurationError
-from .base import check_ttl
+from .base import check_default_ttl, check_ttl
 
 __all__ = ["MemoryStore"]
 
@@ -45,16 +44,7 @@ class MemoryStore:
     ) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise ConfigurationError(f"MemoryStore max_size must be an int >= 1, got {max_size!r}")
-        if default_ttl is not None and (
-            isinstance(default_ttl, bool)
-            or not isinstance(default_ttl, int | float)
-            or not math.isfinite(default_ttl)
-            or default_ttl <= 0
-        ):
-            raise ConfigurationError(
-                f"MemoryStore default_ttl must be a positive number of seconds or None, "
-                f"got {default_ttl!r}"
-            )
+        check_default_ttl(default_ttl, "MemoryStore")
         if not callable(clock):
             raise ConfigurationError("MemoryStore clock must be a callable returning seconds")
         self.max_size = max_size
