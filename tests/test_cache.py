@@ -1245,3 +1245,34 @@ def test_docs_examples_run(page):
     check = namespace.get("check")
     assert callable(check), f"{page} ends with a check() block"
     check()
+
+
+def test_cache_decorator_under_the_route_decorator() -> None:
+    from avian.cache import cache
+
+    calls: list[str] = []
+    app = App()
+
+    @app.get("/report", middleware=[header_mw_for_decorator_test(calls)])
+    @cache(ttl=60)
+    async def report() -> dict[str, int]:
+        calls.append("handler")
+        return {"n": len(calls)}
+
+    with TestClient(app) as client:
+        first = client.get("/report")
+        second = client.get("/report")
+
+    assert first.headers["x-cache"] == "MISS"
+    assert second.headers["x-cache"] == "HIT"
+    assert first.json() == second.json()
+    # The route's own middleware runs outside the attached cache, on hits too.
+    assert calls == ["outer", "handler", "outer"]
+
+
+def header_mw_for_decorator_test(calls: list[str]) -> Any:
+    async def outer(ctx: Context, call_next: Any) -> Response:
+        calls.append("outer")
+        return await call_next()
+
+    return outer

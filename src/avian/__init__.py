@@ -21,7 +21,7 @@ from .http.response import (
     Response,
     StreamingResponse,
 )
-from .routing.router import CallNext, Middleware, RouteInfo, Router, when
+from .routing.router import CallNext, Middleware, RouteInfo, Router, route_middleware, when
 
 if TYPE_CHECKING:
     from .cache import Cache, ResponseCache, cache_response
@@ -178,6 +178,7 @@ __all__ = [
     "csrf_token",
     "errors",
     "get_flashed_messages",
+    "route_middleware",
     "session_of",
     "shield_override",
     "when",

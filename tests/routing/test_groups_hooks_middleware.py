@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from avian import App, Context, HTTPError, Response, Router, StreamingResponse, errors, when
+from avian import (
+    App,
+    ConfigurationError,
+    Context,
+    HTTPError,
+    Response,
+    Router,
+    StreamingResponse,
+    errors,
+    when,
+)
 from avian.testing import TestClient
 
 Events = list[str]
@@ -1010,3 +1020,41 @@ def test_a_streaming_response_passes_through_middleware_unchanged():
         received = list(response.iter_raw())
     assert b"".join(received) == b"chunk0;chunk1;chunk2;"
     assert received == [b"chunk0;", b"chunk1;", b"chunk2;"]
+
+
+def test_route_middleware_attached_by_decorators_runs_innermost_in_reading_order():
+    from avian import route_middleware
+
+    events: Events = []
+
+    def mw(label: str) -> Any:
+        async def record(ctx: Context, call_next: Any) -> Response:
+            events.append(f"{label} in")
+            response = await call_next()
+            events.append(f"{label} out")
+            return response
+
+        return record
+
+    app = App()
+
+    @app.get("/x", middleware=[mw("route")])
+    @route_middleware(mw("first"))
+    @route_middleware(mw("second"))
+    async def x() -> str:
+        events.append("handler")
+        return "x"
+
+    with pytest.raises(ConfigurationError):
+        route_middleware("not callable")  # type: ignore[arg-type]
+    with serve(app) as client:
+        assert client.get("/x").text == "x"
+    assert events == [
+        "route in",
+        "first in",
+        "second in",
+        "handler",
+        "second out",
+        "first out",
+        "route out",
+    ]

@@ -1,6 +1,6 @@
 """Caching: the ``Cache`` service over any store, and response caching middleware."""
 
-from .responses import ResponseCache, cache_response
+from .responses import ResponseCache, cache, cache_response
 from .service import Cache
 
-__all__ = ["Cache", "ResponseCache", "cache_response"]
+__all__ = ["Cache", "ResponseCache", "cache", "cache_response"]

@@ -33,6 +33,7 @@ __all__ = [
     "RouteDef",
     "RouteInfo",
     "Router",
+    "route_middleware",
     "when",
 ]
 
@@ -128,6 +129,25 @@ class Route:
     def __repr__(self) -> str:
         methods = ",".join(self.methods) if self.methods else "*"
         return f"<Route {methods} {self.path} name={self.name!r}>"
+
+
+HANDLER_MIDDLEWARE = "__avian_middleware__"
+
+
+def route_middleware(*middleware: Middleware) -> Callable[[F], F]:
+    """A decorator attaching route middleware to the handler itself, for decorators such as
+    ``@cache(ttl=60)`` written under the route decorator.  They run innermost, after the
+    route's ``middleware=[...]``; stacked decorators nest outermost-first, as they read."""
+    for mw in middleware:
+        if not callable(mw):
+            raise ConfigurationError(f"middleware {mw!r} is not callable")
+
+    def attach(handler: F) -> F:
+        existing: tuple[Middleware, ...] = getattr(handler, HANDLER_MIDDLEWARE, ())
+        setattr(handler, HANDLER_MIDDLEWARE, (*middleware, *existing))
+        return handler
+
+    return attach
 
 
 def when(
@@ -492,8 +512,13 @@ class Router:
         for definition in self._routes:
             full = join_paths(prefix, definition.path)
             levels = [router._level(router_prefix, full) for router, router_prefix in chain]
+            attached = getattr(definition.handler, HANDLER_MIDDLEWARE, ())
             levels.append(
-                Level(list(definition.middleware), list(definition.before), list(definition.after))
+                Level(
+                    [*definition.middleware, *attached],
+                    list(definition.before),
+                    list(definition.after),
+                )
             )
             yield full, definition, levels
         for extra, child in self._children:
