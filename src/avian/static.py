@@ -23,13 +23,13 @@ import secrets
 import stat
 import time
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
 from . import errors
 from .errors import ConfigurationError, HTTPError
 from .http.dates import http_date
+from .http.negotiation import ranked_encodings
 from .http.problem import problem_response
 from .http.response import RedirectResponse, Response
 from .routing.target import raw_route
@@ -115,45 +115,11 @@ def _with_charset(media_type: str) -> str:
 _VARIANTS: Final = (("br", ".br"), ("gzip", ".gz"))
 """Precompressed variants, in the order preferred when the client weighs them equally."""
 
-_QVALUE_RE = re.compile(r"[qQ][ \t]*=[ \t]*(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.ASCII)
-
-
-def _parse_accept_encoding(value: str) -> tuple[str, ...]:
-    weights: dict[str, float] = {}
-    for item in value.split(","):
-        coding, _, param = item.partition(";")
-        coding = coding.strip(" \t").lower()
-        if not coding:
-            continue
-        if coding == "x-gzip":
-            coding = "gzip"
-        weight = 1.0
-        param = param.strip(" \t")
-        if param:
-            match = _QVALUE_RE.fullmatch(param)
-            if match is None:
-                continue  # a malformed weight: do not guess what the client meant
-            weight = float(match.group(1))
-        weights.setdefault(coding, weight)
-    star = weights.get("*", 0.0)
-    ranked = [(-weights.get(name, star), order, name) for order, (name, _) in enumerate(_VARIANTS)]
-    return tuple(name for weight, _, name in sorted(ranked) if weight < 0)
-
-
-_cached_accept_encoding = lru_cache(maxsize=64)(_parse_accept_encoding)
-
 
 def accepted_encodings(value: str | None) -> tuple[str, ...]:
-    """The precompressed codings (``br``, ``gzip``) the client accepts, best first.
-
-    ``q`` weights are honoured (``q=0`` refuses), ``*`` covers codings not named, ties go to
-    brotli.  Browsers send a handful of distinct values, so short ones are cached.
-    """
-    if not value:
-        return ()
-    if len(value) <= 256:
-        return _cached_accept_encoding(value)
-    return _parse_accept_encoding(value)
+    """The precompressed codings (``br``, ``gzip``) the client accepts, best first; ties
+    go to brotli."""
+    return ranked_encodings(value, [name for name, _ in _VARIANTS])
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

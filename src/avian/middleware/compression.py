@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-import re
 import stat
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from ..errors import ConfigurationError
 from ..http.dates import http_date
 from ..http.headers import MutableHeaders
+from ..http.negotiation import parse_accept_encoding
 from ..http.response import FileResponse, Response, StreamingResponse
 from ..static import StaticFileResponse
 
@@ -99,7 +99,6 @@ may hold back a compressed event stream) and formats that are compressed already
 
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib writes a gzip header with mtime 0: deterministic
 _BODYLESS_STATUSES = frozenset({204, 206, 304})
-_QVALUE_RE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 _CACHE_LIMIT = 256
 _CACHEABLE_HEADER_LENGTH = 256
 
@@ -161,32 +160,6 @@ class _BrotliStream:
 # --- negotiation and matching --------------------------------------------------------------
 
 
-def _parse_accept_encoding(value: str) -> dict[str, float]:
-    """``Accept-Encoding`` as ``{coding: q}``; entries with a malformed q-value are ignored,
-    and the first mention of a coding wins."""
-    ratings: dict[str, float] = {}
-    for item in value.split(","):
-        name, _, params = item.partition(";")
-        coding = name.strip().lower()
-        if not coding:
-            continue
-        q = 1.0
-        for param in params.split(";") if params else ():
-            key, _, raw = param.partition("=")
-            if key.strip().lower() == "q":
-                raw = raw.strip()
-                if not _QVALUE_RE.match(raw):
-                    q = -1.0
-                    break
-                q = float(raw)
-        if q < 0:
-            continue
-        if coding == "x-gzip":  # RFC 9110 §8.4.1.3: a recipient treats it as gzip
-            coding = "gzip"
-        ratings.setdefault(coding, q)
-    return ratings
-
-
 def _choose_encoding(value: str, offered: Sequence[Encoding]) -> Encoding | None:
     """The best of ``offered`` (most preferred first) for this ``Accept-Encoding``, or
     ``None`` to send the body as it is.
@@ -196,7 +169,7 @@ def _choose_encoding(value: str, offered: Sequence[Encoding]) -> Encoding | None
     body is sent only when the client rates ``identity`` (by name or through ``*``) above
     every coding we offer.
     """
-    ratings = _parse_accept_encoding(value)
+    ratings = parse_accept_encoding(value)
     wildcard = ratings.get("*")
     best: Encoding | None = None
     best_q = 0.0
