@@ -222,7 +222,7 @@ errors.register(
 
 @app.get("/teapot")
 async def teapot() -> None:
-    raise errors.teapot()  # type: ignore[attr-defined]
+    raise errors.teapot()
 
 
 @app.get("/boom")

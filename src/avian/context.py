@@ -49,6 +49,10 @@ class State:
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"state has no attribute {name!r}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Declared so type checkers accept ``state.anything = value``.
+        self.__dict__[name] = value
+
     def __getitem__(self, name: str) -> Any:
         try:
             return self.__dict__[name]

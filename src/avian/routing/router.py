@@ -173,6 +173,43 @@ def _handler_name(handler: Callable[..., Any]) -> str | None:
     return getattr(handler, "__name__", None) or type(handler).__name__
 
 
+class BoundRouteMethod:
+    """``router.get`` (and the other methods) bound to a router: a decorator factory, or a
+    direct registration when the handler (after any route middleware) is passed."""
+
+    __slots__ = ("methods", "router")
+
+    def __init__(self, router: Router, methods: tuple[str, ...] | None) -> None:
+        self.router = router
+        self.methods = methods
+
+    @overload
+    def __call__(self, path: str, /, **options: Any) -> Callable[[F], F]: ...
+    @overload
+    def __call__(
+        self, path: str, fn: Callable[..., Any], /, *fns: Callable[..., Any], **options: Any
+    ) -> Any: ...
+    def __call__(self, path: str, /, *fns: Callable[..., Any], **options: Any) -> Any:
+        return self.router._register(self.methods, path, fns, options)
+
+
+class _RouteMethod:
+    """Declares ``Router.get`` and friends once, typed for both calling forms."""
+
+    def __init__(self, methods: tuple[str, ...] | None, doc: str) -> None:
+        self.methods = methods
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, router: None, owner: type) -> _RouteMethod: ...
+    @overload
+    def __get__(self, router: Router, owner: type) -> BoundRouteMethod: ...
+    def __get__(self, router: Router | None, owner: type) -> _RouteMethod | BoundRouteMethod:
+        if router is None:
+            return self
+        return BoundRouteMethod(router, self.methods)
+
+
 class Router:
     """Registers routes under a prefix, with hooks and middleware shared by all of them.
 
@@ -339,33 +376,23 @@ class Router:
         """
         return self._register(methods, path, fns, options)
 
-    def get(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        """Register a GET route (HEAD is answered by it too)."""
-        return self._register(("GET",), path, fns, options)
+    get = _RouteMethod(("GET",), "Register a GET route (HEAD is answered by it too).")
+    post = _RouteMethod(("POST",), "Register a POST route.")
+    put = _RouteMethod(("PUT",), "Register a PUT route.")
+    patch = _RouteMethod(("PATCH",), "Register a PATCH route.")
+    delete = _RouteMethod(("DELETE",), "Register a DELETE route.")
+    head = _RouteMethod(("HEAD",), "Register a HEAD route (GET routes answer HEAD already).")
+    options = _RouteMethod(("OPTIONS",), "Register an OPTIONS route (else OPTIONS is automatic).")
+    all = _RouteMethod(
+        None,
+        "A method-agnostic route (te.js style): check ``ctx.request.method`` or call "
+        "``ctx.only('GET', 'POST')`` inside; without checks it answers every method.",
+    )
 
-    def post(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("POST",), path, fns, options)
-
-    def put(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("PUT",), path, fns, options)
-
-    def patch(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("PATCH",), path, fns, options)
-
-    def delete(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("DELETE",), path, fns, options)
-
-    def head(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("HEAD",), path, fns, options)
-
-    def options(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        return self._register(("OPTIONS",), path, fns, options)
-
-    def all(self, path: str, *fns: Callable[..., Any], **options: Any) -> Any:
-        """A method-agnostic route (te.js style): check ``ctx.request.method`` or call
-        ``ctx.only("GET", "POST")`` inside; without checks it answers every method."""
-        return self._register(None, path, fns, options)
-
+    @overload
+    def ws(self, path: str, handler: None = None, **options: Any) -> Callable[[F], F]: ...
+    @overload
+    def ws(self, path: str, handler: Any, **options: Any) -> Any: ...
     def ws(self, path: str, handler: Any = None, **options: Any) -> Any:
         """Register a websocket route: a function ``async def f(ws)``, a handler class or
         instance with ``on_open/on_message/on_close/on_drain/on_error``, or a dict of them."""
