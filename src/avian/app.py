@@ -161,7 +161,6 @@ class App(Router):
         self._fallback: Runner | None = None
         self._entry: ASGIApp = self._dispatch
         self._direct = False
-        self._started = False
 
     # --- registration specific to the app -----------------------------------------------------
 
@@ -773,7 +772,6 @@ class App(Router):
         """Compile routes and run ``on_ready`` hooks (the lifespan startup does this)."""
         self._freeze()
         await run_hooks(self, self._on_ready)
-        self._started = True
 
     async def shutdown(self) -> None:
         """Run ``on_shutdown`` hooks; every hook runs even if an earlier one fails."""
@@ -784,6 +782,5 @@ class App(Router):
             except Exception as exc:
                 failures.append(exc)
                 await self._errors.report(exc, None)
-        self._started = False
         if failures:
             raise failures[0]
