@@ -6,7 +6,7 @@ import contextlib
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 
@@ -46,236 +46,70 @@ R = TypeVar("R", bound=BaseTestRequest)
 _USE_DEFAULT: Any = httpx.USE_CLIENT_DEFAULT
 
 
+class RequestOptions(TypedDict, total=False):
+    """The httpx keyword arguments of a request without a body (``get``, ``head``, ...)."""
+
+    params: QueryParamTypes | None
+    headers: HeaderTypes | None
+    cookies: CookieTypes | None
+    auth: AuthTypes | UseClientDefault | None
+    follow_redirects: bool | UseClientDefault
+    timeout: TimeoutTypes | UseClientDefault
+    extensions: RequestExtensions | None
+
+
+class BodyRequestOptions(RequestOptions, total=False):
+    """Plus the body arguments (``post``, ``put``, ``patch``, ``request``)."""
+
+    content: RequestContent | None
+    data: RequestData | None
+    files: RequestFiles | None
+    json: Any | None
+
+
 class _RequestMethods(Generic[R]):
-    """The httpx-style request methods; each returns a builder of type ``R``."""
+    """The httpx-style request methods; each returns a builder of type ``R``.
+
+    Keyword arguments are httpx's (typed by :class:`RequestOptions` /
+    :class:`BodyRequestOptions`); omitted ones keep the client's defaults.
+    """
 
     def _new_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> R:
         raise NotImplementedError
 
     def request(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
+        self, method: str, url: httpx.URL | str, **options: Unpack[BodyRequestOptions]
     ) -> R:
         """A request builder for any method, pre-filled from the httpx keyword arguments."""
-        return self._new_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        return self._new_request(method, url, **options)
 
-    def _without_body(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        params: QueryParamTypes | None,
-        headers: HeaderTypes | None,
-        cookies: CookieTypes | None,
-        auth: AuthTypes | UseClientDefault | None,
-        follow_redirects: bool | UseClientDefault,
-        timeout: TimeoutTypes | UseClientDefault,
-        extensions: RequestExtensions | None,
-    ) -> R:
-        return self._new_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
-
-    def get(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def get(self, url: httpx.URL | str, **options: Unpack[RequestOptions]) -> R:
         """A ``GET`` request builder."""
-        return self._without_body(
-            "GET", url, params, headers, cookies, auth, follow_redirects, timeout, extensions
-        )
+        return self._new_request("GET", url, **options)
 
-    def head(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def head(self, url: httpx.URL | str, **options: Unpack[RequestOptions]) -> R:
         """A ``HEAD`` request builder."""
-        return self._without_body(
-            "HEAD", url, params, headers, cookies, auth, follow_redirects, timeout, extensions
-        )
+        return self._new_request("HEAD", url, **options)
 
-    def options(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def options(self, url: httpx.URL | str, **options: Unpack[RequestOptions]) -> R:
         """An ``OPTIONS`` request builder."""
-        return self._without_body(
-            "OPTIONS", url, params, headers, cookies, auth, follow_redirects, timeout, extensions
-        )
+        return self._new_request("OPTIONS", url, **options)
 
-    def delete(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def delete(self, url: httpx.URL | str, **options: Unpack[RequestOptions]) -> R:
         """A ``DELETE`` request builder (a body can still be set fluently)."""
-        return self._without_body(
-            "DELETE", url, params, headers, cookies, auth, follow_redirects, timeout, extensions
-        )
+        return self._new_request("DELETE", url, **options)
 
-    def post(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def post(self, url: httpx.URL | str, **options: Unpack[BodyRequestOptions]) -> R:
         """A ``POST`` request builder."""
-        return self.request(
-            "POST",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        return self._new_request("POST", url, **options)
 
-    def put(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def put(self, url: httpx.URL | str, **options: Unpack[BodyRequestOptions]) -> R:
         """A ``PUT`` request builder."""
-        return self.request(
-            "PUT",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        return self._new_request("PUT", url, **options)
 
-    def patch(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> R:
+    def patch(self, url: httpx.URL | str, **options: Unpack[BodyRequestOptions]) -> R:
         """A ``PATCH`` request builder."""
-        return self.request(
-            "PATCH",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        return self._new_request("PATCH", url, **options)
 
 
 def _client_headers(headers: HeaderTypes | None) -> httpx.Headers:
