@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..context import Context
 from ..errors import AvianError, ConfigurationError
@@ -32,6 +33,7 @@ __all__ = [
     "SessionBackend",
     "SessionError",
     "SessionNotLoaded",
+    "SessionOptions",
     "SessionRecord",
 ]
 
@@ -115,6 +117,21 @@ def _check_seconds(name: str, value: float | None, *, allow_none: bool) -> None:
         raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
 
 
+class SessionOptions(TypedDict, total=False):
+    """The options every session backend takes (defaults in :class:`SessionBackend`)."""
+
+    ttl: float | None
+    idle_timeout: float | None
+    absolute_timeout: float
+    secure: bool | None
+    same_site: SameSite
+    http_only: bool
+    domain: str | None
+    path: str
+    header_name: str | None
+    clock: Callable[[], float]
+
+
 class SessionBackend(ABC):
     """Cookie settings, timeouts and the clock, shared by every session backend.
 
@@ -125,16 +142,16 @@ class SessionBackend(ABC):
         self,
         *,
         cookie_name: str,
-        ttl: float | None,
-        idle_timeout: float | None,
-        absolute_timeout: float,
-        secure: bool | None,
-        same_site: SameSite,
-        http_only: bool,
-        domain: str | None,
-        path: str,
-        header_name: str | None,
-        clock: Callable[[], float],
+        ttl: float | None = 14 * DAY,
+        idle_timeout: float | None = 2 * HOUR,
+        absolute_timeout: float = 14 * DAY,
+        secure: bool | None = None,
+        same_site: SameSite = "lax",
+        http_only: bool = True,
+        domain: str | None = None,
+        path: str = "/",
+        header_name: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         _check_seconds("ttl", ttl, allow_none=True)
         _check_seconds("idle_timeout", idle_timeout, allow_none=True)

@@ -12,19 +12,16 @@ JSON-shaped dicts, so a Redis store plugs in unchanged.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 from ..context import Context
 from ..errors import ConfigurationError
-from ..http.cookies import SameSite
 from ..http.response import Response
 from ..stores import MemoryStore, Store
 from .backend import (
-    DAY,
-    HOUR,
     SessionBackend,
+    SessionOptions,
     SessionRecord,
     check_json,
     new_session_id,
@@ -56,31 +53,10 @@ class Session(SessionBackend):
         store: Store | None = None,
         *,
         cookie_name: str = "sid",
-        ttl: float | None = 14 * DAY,
-        idle_timeout: float | None = 2 * HOUR,
-        absolute_timeout: float = 14 * DAY,
-        secure: bool | None = None,
-        same_site: SameSite = "lax",
-        http_only: bool = True,
-        domain: str | None = None,
-        path: str = "/",
-        header_name: str | None = None,
         key_prefix: str = "session:",
-        clock: Callable[[], float] = time.time,
+        **options: Unpack[SessionOptions],
     ) -> None:
-        super().__init__(
-            cookie_name=cookie_name,
-            ttl=ttl,
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            secure=secure,
-            same_site=same_site,
-            http_only=http_only,
-            domain=domain,
-            path=path,
-            header_name=header_name,
-            clock=clock,
-        )
+        super().__init__(cookie_name=cookie_name, **options)
         if store is not None and not isinstance(store, Store):
             raise ConfigurationError(f"store must implement the Store protocol, got {store!r}")
         self.store: Store = store if store is not None else MemoryStore()

@@ -7,16 +7,14 @@ store.  The price: the cookie carries the data (4 KB at most), the client can re
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Unpack
 
 import msgspec
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from ..errors import ConfigurationError
-from ..http.cookies import SameSite
-from .backend import DAY, HOUR, MAX_COOKIE_SIZE, SessionBackend, SessionRecord
+from .backend import MAX_COOKIE_SIZE, SessionBackend, SessionOptions, SessionRecord
 
 __all__ = ["CookieSession"]
 
@@ -54,31 +52,10 @@ class CookieSession(SessionBackend):
         secret_key: str | bytes | Sequence[str | bytes],
         *,
         cookie_name: str = "session",
-        ttl: float | None = 14 * DAY,
-        idle_timeout: float | None = 2 * HOUR,
-        absolute_timeout: float = 14 * DAY,
-        secure: bool | None = None,
-        same_site: SameSite = "lax",
-        http_only: bool = True,
-        domain: str | None = None,
-        path: str = "/",
-        header_name: str | None = None,
         salt: str = "avian.session",
-        clock: Callable[[], float] = time.time,
+        **options: Unpack[SessionOptions],
     ) -> None:
-        super().__init__(
-            cookie_name=cookie_name,
-            ttl=ttl,
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            secure=secure,
-            same_site=same_site,
-            http_only=http_only,
-            domain=domain,
-            path=path,
-            header_name=header_name,
-            clock=clock,
-        )
+        super().__init__(cookie_name=cookie_name, **options)
         keys = [secret_key] if isinstance(secret_key, str | bytes) else list(secret_key)
         if not keys:
             raise ConfigurationError("CookieSession needs at least one secret key")
@@ -88,6 +65,8 @@ class CookieSession(SessionBackend):
                     f"CookieSession secret keys must be strings of at least {_MIN_KEY_LENGTH} "
                     "characters (e.g. secrets.token_urlsafe(32))"
                 )
+
+        clock = self.clock
 
         class _Signer(TimestampSigner):
             # itsdangerous reads time.time(); the session's clock keeps tests sleep-free.
