@@ -43,8 +43,6 @@ DEFAULT_TIMEOUT = 30.0
 
 R = TypeVar("R", bound=BaseTestRequest)
 
-_USE_DEFAULT: Any = httpx.USE_CLIENT_DEFAULT
-
 
 class RequestOptions(TypedDict, total=False):
     """The httpx keyword arguments of a request without a body (``get``, ``head``, ...)."""
@@ -110,6 +108,20 @@ class _RequestMethods(Generic[R]):
     def patch(self, url: httpx.URL | str, **options: Unpack[BodyRequestOptions]) -> R:
         """A ``PATCH`` request builder."""
         return self._new_request("PATCH", url, **options)
+
+
+def _stream_request(
+    http: httpx.Client | httpx.AsyncClient,
+    method: str,
+    url: httpx.URL | str,
+    options: BodyRequestOptions,
+) -> tuple[httpx.Request, dict[str, Any]]:
+    """The request for ``stream()`` and the options that go to ``send`` instead."""
+    build: dict[str, Any] = dict(options)
+    send: dict[str, Any] = {
+        name: build.pop(name) for name in ("auth", "follow_redirects") if name in build
+    }
+    return http.build_request(method, url, **build), send
 
 
 def _client_headers(headers: HeaderTypes | None) -> httpx.Headers:
@@ -244,39 +256,14 @@ class TestClient(_ClientBase[TestRequest]):
         self,
         method: str,
         url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
+        **options: Unpack[BodyRequestOptions],
     ) -> Iterator[TestResponse]:
         """Send a request and yield the response before its body is read (httpx's ``stream``).
 
         ``response.iter_bytes()`` yields the chunks as the app sends them.
         """
-        request = self._http.build_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            timeout=timeout,
-            extensions=extensions,
-        )
-        response = self._http.send(
-            request, auth=auth, follow_redirects=follow_redirects, stream=True
-        )
+        request, send_options = _stream_request(self._http, method, url, options)
+        response = self._http.send(request, stream=True, **send_options)
         try:
             yield cast(TestResponse, response)
         finally:
@@ -398,39 +385,14 @@ class AsyncTestClient(_ClientBase[AsyncTestRequest]):
         self,
         method: str,
         url: httpx.URL | str,
-        *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = _USE_DEFAULT,
-        follow_redirects: bool | UseClientDefault = _USE_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = _USE_DEFAULT,
-        extensions: RequestExtensions | None = None,
+        **options: Unpack[BodyRequestOptions],
     ) -> AsyncIterator[TestResponse]:
         """Send a request and yield the response before its body is read.
 
         ``response.aiter_bytes()`` yields the chunks as the app sends them.
         """
-        request = self._http.build_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            timeout=timeout,
-            extensions=extensions,
-        )
-        response = await self._http.send(
-            request, auth=auth, follow_redirects=follow_redirects, stream=True
-        )
+        request, send_options = _stream_request(self._http, method, url, options)
+        response = await self._http.send(request, stream=True, **send_options)
         try:
             yield cast(TestResponse, response)
         finally:
