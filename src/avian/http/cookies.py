@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 from urllib.parse import quote, unquote
 
 from .dates import http_date
 from .headers import MutableHeaders
 
 __all__ = [
+    "CookieOptions",
+    "CookieScope",
     "RequestCookies",
     "ResponseCookies",
     "SameSite",
@@ -88,6 +90,24 @@ def _normalize_same_site(same_site: str | None) -> str | None:
     return value
 
 
+class CookieScope(TypedDict, total=False):
+    """Where a cookie lives and how it is guarded (defaults in :func:`build_set_cookie`)."""
+
+    path: str | None
+    domain: str | None
+    secure: bool
+    http_only: bool
+    same_site: SameSite | None
+    partitioned: bool
+
+
+class CookieOptions(CookieScope, total=False):
+    """Plus its lifetime."""
+
+    max_age: int | None
+    expires: datetime | int | float | None
+
+
 def build_set_cookie(
     name: str,
     value: str = "",
@@ -138,65 +158,18 @@ class ResponseCookies:
     def __init__(self, headers: MutableHeaders) -> None:
         self._headers = headers
 
-    def set(
-        self,
-        name: str,
-        value: str = "",
-        *,
-        max_age: int | None = None,
-        expires: datetime | int | float | None = None,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        http_only: bool = True,
-        same_site: SameSite | None = "lax",
-        partitioned: bool = False,
-    ) -> None:
-        """Set a cookie.  Defaults are the safe ones: ``HttpOnly``, ``SameSite=Lax``, path ``/``."""
-        self._headers.add(
-            "set-cookie",
-            build_set_cookie(
-                name,
-                value,
-                max_age=max_age,
-                expires=expires,
-                path=path,
-                domain=domain,
-                secure=secure,
-                http_only=http_only,
-                same_site=same_site,
-                partitioned=partitioned,
-            ),
-        )
+    def set(self, name: str, value: str = "", **options: Unpack[CookieOptions]) -> None:
+        """Set a cookie (options as :func:`build_set_cookie`).  Defaults are the safe ones:
+        ``HttpOnly``, ``SameSite=Lax``, path ``/``."""
+        self._headers.add("set-cookie", build_set_cookie(name, value, **options))
 
-    def delete(
-        self,
-        name: str,
-        *,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        http_only: bool = True,
-        same_site: SameSite | None = "lax",
-        partitioned: bool = False,
-    ) -> None:
+    def delete(self, name: str, **options: Unpack[CookieScope]) -> None:
         """Expire a cookie now (empty value, ``Max-Age=0``, ``Expires`` in 1970).
 
         ``path`` and ``domain`` must match the ones the cookie was set with, and so must
         ``partitioned``: browsers keep partitioned cookies apart from unpartitioned ones.
         """
-        self.set(
-            name,
-            "",
-            max_age=0,
-            expires=0,
-            path=path,
-            domain=domain,
-            secure=secure,
-            http_only=http_only,
-            same_site=same_site,
-            partitioned=partitioned,
-        )
+        self.set(name, "", max_age=0, expires=0, **options)
 
     def __repr__(self) -> str:
         return f"ResponseCookies({self._headers.get_all('set-cookie')!r})"
