@@ -8,8 +8,9 @@ compiled and the route tables are built, and further registration raises.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from . import errors
@@ -26,6 +27,7 @@ from .params import analyse_handler, path_converter_hint
 from .pipeline import Runner, compile_pipeline, finalize, make_core
 from .routing.patterns import CONVERTERS, PathPattern, Segment, join_paths, parse_pattern
 from .routing.router import (
+    ROUTE_DOC_OPTIONS,
     ASGIApp,
     Hook,
     Level,
@@ -41,8 +43,10 @@ from .routing.target import decode_segments, raw_route, routing_path
 from .websocket_routes import WebSocketRoute, compile_ws_route, deny_websocket, serve_websocket
 
 if TYPE_CHECKING:
+    from .db.manager import DatabaseManager
     from .server import ServeOptions
     from .static import StaticFiles
+    from .stores import Store
 
 __all__ = ["App"]
 
@@ -102,8 +106,18 @@ class App(Router):
         on_ready: Sequence[LifecycleHook] = (),
         on_shutdown: Sequence[LifecycleHook] = (),
         on_error: Sequence[ErrorHook] = (),
+        redis_url: str | None = None,
+        title: str = "avian app",
+        version: str = "0.1.0",
+        description: str | None = None,
+        openapi: Any = True,
+        dependencies: Sequence[Any] = (),
+        tags: Sequence[str] = (),
+        security: Sequence[Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
-        super().__init__(middleware=middleware)
+        super().__init__(
+            middleware=middleware, dependencies=dependencies, tags=tags, security=security
+        )
         self.debug = debug
         self.limits = limits or BodyLimits()
         self.header_limits = header_limits or HeaderLimits()
@@ -132,6 +146,26 @@ class App(Router):
         self.ws_backpressure_limit = ws_backpressure_limit
         self.state = State()
         """App-scoped values (``app.state.db = ...``), shared by every request."""
+        self.core = State()
+        """Framework services shared by every request (``core.rate_limiter``, ``core.cache``,
+        ``core.db``...), reachable as ``ctx.core``."""
+        self.redis_url: str | None = redis_url or os.environ.get("AVIAN_REDIS_URL") or None
+        """One setting for scale-out: when set, Redis is the default store of every stateful
+        feature (sessions, CSRF, cache, rate limits)."""
+        self._store: Store | None = None
+        self._db: DatabaseManager | None = None
+        self.title = title
+        self.version = version
+        self.description = description
+        self.openapi_options: Any = openapi
+        """``True`` (docs at the default paths), ``False`` (no docs) or an
+        :class:`~avian.openapi.OpenAPIConfig`."""
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        """Replace a dependency provider (tests): ``app.dependency_overrides[get_db] = fake``."""
+        self._service_startup: list[Callable[[], Awaitable[None]]] = []
+        """Opened before ``on_ready`` hooks run (database connections...)."""
+        self._service_shutdown: list[Callable[[], Awaitable[None]]] = []
+        """Closed after ``on_shutdown`` hooks ran, last opened first."""
         self.templates: Any = None
         """The template engine ``ctx.render()`` uses (``TemplateEngine``, ``Jinja2Engine`` or
         any object with ``render(view, data, *, ctx=None, module=None)``)."""
@@ -227,6 +261,47 @@ class App(Router):
         return handler
 
     set_not_found = not_found
+
+    # --- data and services --------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The default store of every stateful feature: memory, or Redis with ``redis_url``."""
+        store = self._store
+        if store is None:
+            from .stores import default_store
+
+            store = self._store = default_store(self.redis_url)
+        return store
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store = value
+
+    @property
+    def db(self) -> DatabaseManager:
+        """Named database connections (``app.with_sql(...)``), also ``ctx.db``."""
+        db = self._db
+        if db is None:
+            from .db.manager import DatabaseManager
+
+            db = self._db = DatabaseManager(self)
+        return db
+
+    def with_redis(self, name: str = "redis", **options: Any) -> App:
+        """Open a Redis client at startup (``ctx.db.redis``); see :mod:`avian.db`."""
+        self.db.add_redis(name, **options)
+        return self
+
+    def with_mongo(self, name: str = "mongo", **options: Any) -> App:
+        """Open a MongoDB client at startup (``ctx.db.mongo``); see :mod:`avian.db`."""
+        self.db.add_mongo(name, **options)
+        return self
+
+    def with_sql(self, name: str = "sql", **options: Any) -> App:
+        """Open a SQLAlchemy async engine at startup (``ctx.db.sql``); see :mod:`avian.db`."""
+        self.db.add_sql(name, **options)
+        return self
 
     def on_ready(self, fn: F) -> F:
         """Run ``fn(app)`` (or ``fn()``) at startup, after routes are compiled; in order."""
@@ -386,6 +461,10 @@ class App(Router):
     def _freeze(self) -> None:
         if self._frozen:
             return
+        if self.openapi_options:
+            from .openapi.install import install_openapi
+
+            install_openapi(self)
         self._freeze_tree()
         try:
             self._compile()
@@ -468,9 +547,10 @@ class App(Router):
 
     def _compile_http(self, full: str, definition: RouteDef, levels: list[Level]) -> None:
         pattern = self._pattern_for(full, definition)
-        if definition.options:
+        unknown = definition.options.keys() - ROUTE_DOC_OPTIONS
+        if unknown:
             raise ConfigurationError(
-                f"route {pattern.path}: unknown option(s) {', '.join(sorted(definition.options))}"
+                f"route {pattern.path}: unknown option(s) {', '.join(sorted(unknown))}"
             )
         levels[0] = self._app_level(pattern.path, definition.name)
         where = f"route {','.join(definition.methods or ('*',))} {pattern.path}"
@@ -479,6 +559,7 @@ class App(Router):
         run = compile_pipeline(levels, core, definition.status, self._handle_exception)
         limits = self.limits.with_overrides(definition.limits)
         route = Route(definition, pattern, limits, run)
+        route.plan = plan
         wrappers = [m for level in levels for m in level.asgi]
         if wrappers:
             route.asgi = self._route_endpoint(route, wrappers)
@@ -771,6 +852,8 @@ class App(Router):
     async def startup(self) -> None:
         """Compile routes and run ``on_ready`` hooks (the lifespan startup does this)."""
         self._freeze()
+        for open_service in self._service_startup:
+            await open_service()
         await run_hooks(self, self._on_ready)
 
     async def shutdown(self) -> None:
@@ -779,6 +862,12 @@ class App(Router):
         for hook in self._on_shutdown:
             try:
                 await run_hooks(self, [hook])
+            except Exception as exc:
+                failures.append(exc)
+                await self._errors.report(exc, None)
+        for close_service in reversed(self._service_shutdown):
+            try:
+                await close_service()
             except Exception as exc:
                 failures.append(exc)
                 await self._errors.report(exc, None)

@@ -31,6 +31,7 @@ from .http.response import (
 
 if TYPE_CHECKING:
     from .app import App
+    from .db.manager import DatabaseManager
     from .routing.router import Route
     from .sessions import SessionData
 
@@ -185,6 +186,16 @@ class Context:
         if state is None:
             state = self._state = State()
         return state
+
+    @property
+    def core(self) -> State:
+        """The app's framework services (``ctx.core.rate_limiter``...)."""
+        return self.app.core
+
+    @property
+    def db(self) -> DatabaseManager:
+        """The app's database connections (``ctx.db.sql``, ``ctx.db.redis``...)."""
+        return self.app.db
 
     @property
     def ip(self) -> str | None:

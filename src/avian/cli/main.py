@@ -22,7 +22,13 @@ from ..errors import AvianError, ConfigurationError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[str, ...] = ("avian.cli.run", "avian.cli.routes")
+COMMANDS: tuple[str, ...] = (
+    "avian.cli.run",
+    "avian.cli.routes",
+    "avian.cli.docs",
+    "avian.cli.client",
+    "avian.cli.db",
+)
 """Modules providing subcommands, in the order ``avian --help`` lists them."""
 
 Handler = Callable[[argparse.Namespace], int]

@@ -22,6 +22,7 @@ from .patterns import join_paths, normalize_prefix, parse_pattern
 if TYPE_CHECKING:
     from ..context import Context
     from ..http.response import Response
+    from ..params import HandlerPlan
     from .patterns import PathPattern
 
 __all__ = [
@@ -45,6 +46,25 @@ CallNext = Callable[[], Awaitable["Response"]]
 Middleware = Callable[["Context", CallNext], Awaitable["Response"]]
 """``async def mw(ctx, call_next) -> Response``: onion middleware."""
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+ROUTE_DOC_OPTIONS = frozenset(
+    {
+        "summary",
+        "description",
+        "tags",
+        "responses",
+        "deprecated",
+        "operation_id",
+        "include_in_schema",
+        "security",
+        "response_model",
+        "response_description",
+        "dependencies",
+        "openapi_extra",
+    }
+)
+"""Route options that describe the route (OpenAPI, response model, dependencies) rather
+than change how the router matches it; every other unknown option is refused at startup."""
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 
@@ -77,6 +97,9 @@ class RouteDef:
     kind: str = "http"
     options: dict[str, Any] = field(default_factory=dict)
     """Extra per-route options kept for features that read them (websocket settings...)."""
+    router: Router | None = None
+    """The router the route was registered on (features climb ``_parent`` from it to
+    collect group-level tags, dependencies and security)."""
 
 
 @dataclass(eq=False)
@@ -96,7 +119,7 @@ class Level:
 class Route:
     """A compiled route: its pattern, limits, and the pipeline that serves it."""
 
-    __slots__ = ("asgi", "definition", "limits", "name", "pattern", "run", "status")
+    __slots__ = ("asgi", "definition", "limits", "name", "pattern", "plan", "run", "status")
 
     def __init__(
         self,
@@ -113,6 +136,8 @@ class Route:
         self.run = run
         self.asgi: ASGIApp | None = None
         """Set when group-level ASGI middleware wraps this route."""
+        self.plan: HandlerPlan | None = None
+        """How the handler is called (its typed parameters, body and response model)."""
 
     @property
     def path(self) -> str:
@@ -225,9 +250,22 @@ class Router:
         before: Sequence[Hook] = (),
         after: Sequence[Hook] = (),
         middleware: Sequence[Middleware] = (),
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Any] = (),
+        security: Sequence[Mapping[str, Sequence[str]]] | None = None,
+        include_in_schema: bool = True,
     ) -> None:
         self.prefix = normalize_prefix(prefix)
         self.name = name
+        self.tags: list[str] = list(tags)
+        """OpenAPI tags for every route below (a named group defaults to its name)."""
+        self.dependencies: list[Any] = list(dependencies)
+        """Dependencies (``Depends(...)``) run for every route below."""
+        self.security: list[Mapping[str, Sequence[str]]] | None = (
+            None if security is None else list(security)
+        )
+        """OpenAPI security requirements for routes below (``None``: inherit)."""
+        self.include_in_schema = include_in_schema
         self._before: list[Hook] = list(before)
         self._after: list[Hook] = list(after)
         self._middleware: list[tuple[str | None, Middleware]] = [(None, m) for m in middleware]
@@ -326,6 +364,7 @@ class Router:
             limits=limits,
             kind=kind,
             options=options,
+            router=self,
         )
         self._routes.append(definition)
         return definition
@@ -418,11 +457,25 @@ class Router:
         after: Sequence[Hook] = (),
         middleware: Sequence[Middleware] = (),
         name: str | None = None,
+        tags: Sequence[str] = (),
+        dependencies: Sequence[Any] = (),
+        security: Sequence[Mapping[str, Sequence[str]]] | None = None,
+        include_in_schema: bool = True,
     ) -> Router:
         """A nested router under ``prefix`` whose hooks and middleware wrap its routes,
         inside this router's own (YinzerFlow groups)."""
         self._check_open()
-        child = Router(prefix, name=name, before=before, after=after, middleware=middleware)
+        child = Router(
+            prefix,
+            name=name,
+            before=before,
+            after=after,
+            middleware=middleware,
+            tags=tags,
+            dependencies=dependencies,
+            security=security,
+            include_in_schema=include_in_schema,
+        )
         child._parent = self
         self._children.append(("", child))
         return child
@@ -462,6 +515,13 @@ class Router:
         return self
 
     # --- hooks and middleware -----------------------------------------------------------------
+
+    def rate_limit(self, **options: Any) -> Any:
+        """Rate-limit every route below this router (see :mod:`avian.ratelimit`); returns the
+        limiter, whose ``check(key)``/``reset(key)`` are also usable directly."""
+        from ..ratelimit.install import attach_rate_limit
+
+        return attach_rate_limit(self, **options)
 
     def cors(self, options: Any = None, path: str | None = None, **kwargs: Any) -> Router:
         """CORS for this router's routes (or those under ``path`` below it); see

@@ -3,5 +3,6 @@
 from .base import Store, escape_glob
 from .memory import MemoryStore
 from .prefixed import PrefixedStore
+from .selection import default_store
 
-__all__ = ["MemoryStore", "PrefixedStore", "Store", "escape_glob"]
+__all__ = ["MemoryStore", "PrefixedStore", "Store", "default_store", "escape_glob"]

@@ -20,10 +20,11 @@ from typing import Any
 
 import msgspec
 
-from .errors import BodyError, ConfigurationError, HTTPError
-from .http.jsoncodec import decode_json
-from .http.media import parse_content_type
-from .http.request import is_json_media_type
+from ..errors import BodyError, ConfigurationError, HTTPError
+from ..http.jsoncodec import decode_json
+from ..http.media import parse_content_type
+from ..http.request import is_json_media_type
+from .spec import BodySpec, ParamSpec, ResponseSpec
 
 __all__ = [
     "HandlerPlan",
@@ -50,7 +51,7 @@ def is_async_callable(fn: Any) -> bool:
 
 
 def _is_context_annotation(annotation: Any) -> bool:
-    from .context import Context
+    from ..context import Context
 
     return isinstance(annotation, type) and issubclass(annotation, Context)
 
@@ -100,7 +101,16 @@ def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPE
 class HandlerPlan:
     """How to call one handler: which arguments come from where, and whether it is async."""
 
-    __slots__ = ("body_reader", "call", "handler", "is_async", "kind")
+    __slots__ = (
+        "body",
+        "body_reader",
+        "call",
+        "handler",
+        "is_async",
+        "kind",
+        "params",
+        "response",
+    )
 
     def __init__(
         self,
@@ -118,6 +128,10 @@ class HandlerPlan:
         ``general``."""
         self.is_async = is_async
         self.body_reader = body_reader
+        self.params: tuple[ParamSpec, ...] = ()
+        """Every path/query/header/cookie input, dependencies' included (for OpenAPI)."""
+        self.body: BodySpec | None = None
+        self.response: ResponseSpec | None = None
 
 
 def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
