@@ -262,6 +262,31 @@ class App(Router):
 
     set_not_found = not_found
 
+    def with_llm_errors(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        message_type: str = "end_user",
+        timeout: float = 10.0,
+        production: bool | None = None,
+    ) -> App:
+        """Let an OpenAI-compatible LLM word the errors that carry no message of their own
+        (see :mod:`avian.llm.errors`); env fallbacks ``LLM_BASE_URL``/``LLM_API_KEY``/
+        ``LLM_MODEL``.  Without an endpoint configured this does nothing."""
+        from .llm.config import LLMConfig
+        from .llm.errors import LLMErrorMessages
+
+        self._check_open()
+        config = LLMConfig.resolve(base_url=base_url, api_key=api_key, model=model, timeout=timeout)
+        self._errors.llm = LLMErrorMessages(
+            config,
+            message_type=message_type,  # type: ignore[arg-type]  # checked by the class
+            production=production,
+        )
+        return self
+
     # --- data and services --------------------------------------------------------------------
 
     @property

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .app import App
     from .context import Context
+    from .llm.errors import LLMErrorMessages
 
 __all__ = ["ErrorHandling", "ErrorHook", "ExceptionHandler", "avian_logger", "pending_status"]
 
@@ -52,6 +53,8 @@ class ErrorHandling:
         self.handlers: dict[int | type[BaseException], ExceptionHandler] = {}
         self.on_error = on_error
         self._cache: dict[type, ExceptionHandler | None] = {}
+        self.llm: LLMErrorMessages | None = None
+        """Set by ``app.with_llm_errors()``: messages for errors that carry none."""
 
     @staticmethod
     def check_key(key: object) -> None:
@@ -111,10 +114,13 @@ class ErrorHandling:
             except Exception as handler_exc:
                 await self.report(handler_exc, ctx)
                 return await self.safe_problem(ctx, HTTPError(500), handler_exc)
+        llm = self.llm
         if isinstance(exc, HTTPError):
-            return await self.safe_problem(ctx, exc, None)
+            inferred = await llm.infer(exc, ctx) if llm is not None else None
+            return await self.safe_problem(ctx, inferred or exc, None)
         await self.report(exc, ctx)
-        return await self.safe_problem(ctx, HTTPError(500), exc)
+        inferred = await llm.infer(exc, ctx) if llm is not None else None
+        return await self.safe_problem(ctx, inferred or HTTPError(500), exc)
 
     async def safe_problem(
         self, ctx: Context, error: HTTPError, cause: BaseException | None
