@@ -10,6 +10,7 @@ never sent twice.
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,8 +118,11 @@ async def enhance_openapi(
         operation = paths.get(path, {}).get(method)
         if not isinstance(operation, dict):
             continue  # not in the schema (include_in_schema=False, docs routes...)
-        explicit_summary = options.get("summary") or operation.get("summary")
-        explicit_description = options.get("description") or operation.get("description")
+        # Explicit = route options or the docstring; a summary the generator derived from
+        # the handler's name ("Get user") is only a placeholder the LLM may replace.
+        doc_summary, doc_description = _docstring_parts(handler)
+        explicit_summary = options.get("summary") or doc_summary
+        explicit_description = options.get("description") or doc_description
         if explicit_summary and explicit_description:
             continue
         question = _operation_question(method, path, handler, level)
@@ -137,6 +141,13 @@ async def enhance_openapi(
         outcome.overview = await _organise(config, cache, outcome, result)
     cache.save()
     return outcome
+
+
+def _docstring_parts(handler: Callable[..., Any]) -> tuple[str, str]:
+    """``(first line, rest)`` of the handler's docstring, empty strings when absent."""
+    doc = inspect.getdoc(handler) or ""
+    first, _, rest = doc.strip().partition("\n")
+    return first.strip(), rest.strip()
 
 
 async def _ask(

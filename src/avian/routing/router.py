@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, overload
 
 from ..errors import ConfigurationError
 from ..http.limits import BodyLimits
@@ -34,6 +34,7 @@ __all__ = [
     "RouteDef",
     "RouteInfo",
     "Router",
+    "RouterSource",
     "route_middleware",
     "when",
 ]
@@ -233,6 +234,20 @@ class _RouteMethod:
         if router is None:
             return self
         return BoundRouteMethod(router, self.methods)
+
+
+class RouterSource(Protocol):
+    """Something ``include()`` accepts besides a router: it builds the router to attach."""
+
+    def __avian_router__(self) -> Router: ...
+
+
+def _router_of(source: object) -> Router:
+    build = getattr(source, "__avian_router__", None)
+    router = build() if callable(build) else None
+    if not isinstance(router, Router):
+        raise ConfigurationError(f"cannot include {source!r}: not a Router or a controller")
+    return router
 
 
 class Router:
@@ -484,9 +499,17 @@ class Router:
         """A prefix-less child whose routes get extra middleware (a reusable chain)."""
         return self.group("", middleware=middleware)
 
-    def include(self, router: Router, *, prefix: str = "") -> Router:
-        """Attach another router (with its own prefix) under this one; returns ``self``."""
+    def include(
+        self, router: Router | RouterSource | type[RouterSource], *, prefix: str = ""
+    ) -> Router:
+        """Attach another router (with its own prefix) under this one; returns ``self``.
+
+        A controller class or instance (anything with ``__avian_router__()``) is turned
+        into its router first (see :mod:`avian.controllers`).
+        """
         self._check_open()
+        if not isinstance(router, Router):
+            router = _router_of(router)
         if router is self:
             raise ConfigurationError("a router cannot include itself")
         if router._parent is not None:
