@@ -29,6 +29,7 @@ from .errors import ConfigurationError, HTTPError
 from .http.request import Request, is_json_media_type
 from .routing.router import matches_filter
 from .stores import MemoryStore, Store
+from .stores.selection import FeatureStore
 
 if TYPE_CHECKING:
     from .context import Context
@@ -87,8 +88,9 @@ def _same(a: str, b: str) -> bool:
 class CSRF:
     """Per-session CSRF tokens kept in a store, each valid for ``ttl`` seconds.
 
-    ``store`` defaults to a :class:`~avian.stores.MemoryStore` (one process only: give a
-    shared store when the app runs several workers).  ``clock`` returns seconds since the
+    ``store`` defaults to the app's store (``app.store``: memory, or Redis with
+    ``App(redis_url=...)``, which every worker shares), learnt from the first request; used
+    before any request, a private :class:`~avian.stores.MemoryStore`.  ``clock`` returns seconds since the
     epoch; expiry times are stored with the token, so every worker sharing the store must
     agree on it, which is why the default is ``time.time`` and not ``time.monotonic``.
     """
@@ -106,7 +108,20 @@ class CSRF:
         self.ttl = float(ttl)
         self.clock = clock
         self.prefix = prefix
-        self.store: Store = store if store is not None else MemoryStore(clock=clock)
+        self._store = FeatureStore(store, "CSRF", lambda: MemoryStore(clock=clock))
+
+    @property
+    def store(self) -> Store:
+        """Where tokens live: the ``store=`` given, else the app's store."""
+        return self._store.get()
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store.use(value)
+
+    def bind_app(self, app: Any) -> None:
+        """Follow ``app.store`` unless a store was given (the middleware calls this)."""
+        self._store.bind(app)
 
     def _key(self, session_id: str) -> str:
         if not isinstance(session_id, str) or not session_id:
@@ -317,6 +332,7 @@ class CSRFMiddleware:
             if cookie_name.startswith("__Secure-") and cookie_secure is False:
                 raise ConfigurationError("a __Secure- cookie must be Secure")
         self._exempt_routes: dict[object, bool] = {}
+        self._bound = False
 
     @staticmethod
     def _parse_trusted(origins: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -344,6 +360,9 @@ class CSRFMiddleware:
     async def __call__(
         self, ctx: Context, call_next: Callable[[], Awaitable[Response]]
     ) -> Response:
+        if not self._bound:  # the token store follows the app's store (App(redis_url=...))
+            self.csrf.bind_app(ctx.app)
+            self._bound = True
         exchange = _Exchange(self)
         ctx.__dict__[_STATE_KEY] = exchange
         request = ctx.request

@@ -96,7 +96,7 @@ class ResponseCache:
     starting ``response:``); :meth:`invalidate` and :meth:`clear` remove them.
     """
 
-    __slots__ = ("_vary_set", "cache", "key", "methods", "statuses", "ttl", "vary")
+    __slots__ = ("_bound", "_vary_set", "cache", "key", "methods", "statuses", "ttl", "vary")
 
     def __init__(
         self,
@@ -150,6 +150,7 @@ class ResponseCache:
         self.cache = cache
         self.methods = method_set
         self.statuses = status_set
+        self._bound = False
 
     # --- keys -----------------------------------------------------------------------------
 
@@ -244,6 +245,9 @@ class ResponseCache:
     # --- the middleware -------------------------------------------------------------------
 
     async def __call__(self, ctx: Context, call_next: CallNext) -> Response:
+        if not self._bound:  # entries follow the app's store (App(redis_url=...))
+            self.cache.bind_app(ctx.app)
+            self._bound = True
         request = ctx.request
         method = request.method
         if method not in self.methods:
@@ -319,7 +323,8 @@ def cache_response(
     (``app.group("/api", middleware=[...])``) or the whole app (``app.use(...)``).
     ``key(ctx)`` replaces the default key (path, sorted query, host and the ``vary``
     request headers) and may return ``None`` to skip the cache for a request; ``cache`` is
-    where entries live (a private in-memory :class:`Cache` by default); ``methods`` and
+    where entries live (by default a :class:`Cache` in the app's store, shared by every
+    worker when the app runs with ``redis_url``); ``methods`` and
     ``statuses`` choose what is cached.
     """
     return ResponseCache(ttl, key=key, vary=vary, cache=cache, methods=methods, statuses=statuses)

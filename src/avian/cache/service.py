@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..errors import ConfigurationError
-from ..stores import MemoryStore, PrefixedStore, Store
+from ..stores import PrefixedStore, Store
 from ..stores.base import check_default_ttl
+from ..stores.selection import FeatureStore
 
 __all__ = ["Cache"]
 
@@ -34,7 +35,10 @@ class _KeyLock:
 class Cache:
     """Cached values with a default TTL, in any :class:`~avian.stores.Store`.
 
-    ``store`` defaults to a new :class:`~avian.stores.MemoryStore`; ``default_ttl``
+    ``store`` defaults to the app's store (``app.store``: memory, or Redis with
+    ``App(redis_url=...)``) once :meth:`bind_app` has run (the response cache does it on
+    its first request), and to a private :class:`~avian.stores.MemoryStore` before that;
+    ``default_ttl``
     (seconds, ``None`` for no expiry) applies when ``set`` gets no TTL; ``prefix``
     namespaces the cache's keys inside the store (``""`` lets the cache own the whole
     store, so ``clear()`` empties it).  Values are copies: anything msgspec can encode.
@@ -47,19 +51,38 @@ class Cache:
         default_ttl: float | None = 300.0,
         prefix: str = "cache:",
     ) -> None:
-        if store is None:
-            store = MemoryStore()
-        elif not isinstance(store, Store):
-            raise ConfigurationError(f"Cache store must implement the Store protocol: {store!r}")
+        self._store = FeatureStore(store, "Cache")
         check_default_ttl(default_ttl, "Cache")
         if not isinstance(prefix, str):
             raise ConfigurationError(f"Cache prefix must be a string, got {prefix!r}")
-        self.store = store
-        """The backend as given (shared with whatever else uses it)."""
         self.default_ttl = default_ttl
         self.prefix = prefix
-        self._data: Store = PrefixedStore(store, prefix) if prefix else store
+        self._view: tuple[Store, Store] | None = None  # (backend, its prefixed view)
         self._locks: dict[str, _KeyLock] = {}
+
+    @property
+    def store(self) -> Store:
+        """The backend (shared with whatever else uses it): the ``store=`` given, else the
+        app's store."""
+        return self._store.get()
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store.use(value)
+
+    def bind_app(self, app: Any) -> None:
+        """Follow ``app.store`` unless a store was given (the first app wins)."""
+        self._store.bind(app)
+
+    @property
+    def _data(self) -> Store:
+        """The backend seen through the cache's prefix."""
+        store = self._store.get()
+        view = self._view
+        if view is None or view[0] is not store:
+            prefixed = PrefixedStore(store, self.prefix) if self.prefix else store
+            view = self._view = (store, prefixed)
+        return view[1]
 
     def _ttl(self, ttl: float | None) -> float | None:
         return self.default_ttl if ttl is None else ttl

@@ -198,6 +198,11 @@ class SessionBackend(ABC):
     async def discard(self, session_id: str) -> None:
         """Forget a session for good (logout, rotation).  Stateless backends cannot."""
 
+    def bind_app(self, app: Any) -> None:
+        """Called with the app serving a request; backends that keep data in the app's
+        store (``app.store``) start following it; the others ignore it."""
+        return None
+
     resend_on_touch = False
     """True when refreshing ``last_seen`` changes the cookie itself (signed cookies)."""
 

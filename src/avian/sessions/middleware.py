@@ -25,7 +25,7 @@ class SessionMiddleware:
     ``await ctx.session.load()`` (or anything that loads it: flash messages, CSRF).
     """
 
-    __slots__ = ("backend",)
+    __slots__ = ("_bound", "backend")
 
     def __init__(self, backend: SessionBackend | None = None) -> None:
         if backend is not None and not isinstance(backend, SessionBackend):
@@ -33,8 +33,12 @@ class SessionMiddleware:
                 f"SessionMiddleware takes a Session or CookieSession, got {backend!r}"
             )
         self.backend: SessionBackend = backend if backend is not None else Session()
+        self._bound = False
 
     async def __call__(self, ctx: Context, call_next: CallNext) -> Response:
+        if not self._bound:  # the backend follows the app's store (App(redis_url=...))
+            self.backend.bind_app(ctx.app)
+            self._bound = True
         session = SessionData(self.backend, ctx)
         ctx.__dict__["session"] = session
         response = await call_next()
@@ -49,10 +53,14 @@ class SessionMiddleware:
 
 def sessions(app: Router, backend: SessionBackend | None = None) -> SessionBackend:
     """Install sessions on an app (or router/group) and return the backend:
-    ``sessions(app)`` for in-memory server-side sessions, ``sessions(app, CookieSession(key))``
-    for signed cookies."""
+    ``sessions(app)`` for server-side sessions in the app's store (memory, or Redis with
+    ``App(redis_url=...)``), ``sessions(app, CookieSession(key))`` for signed cookies."""
     middleware = SessionMiddleware(backend)
     app.use(middleware)
+    from ..app import App
+
+    if isinstance(app, App):  # not a group: the backend can follow the app's store now
+        middleware.backend.bind_app(app)
     return middleware.backend
 
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any, Unpack
 
 from ..context import Context
-from ..errors import ConfigurationError
 from ..http.response import Response
-from ..stores import MemoryStore, Store
+from ..stores import Store
+from ..stores.selection import FeatureStore
 from .backend import (
     SessionBackend,
     SessionOptions,
@@ -36,7 +36,8 @@ _ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class Session(SessionBackend):
-    """Server-side sessions kept in ``store`` (a per-process :class:`MemoryStore` by default).
+    """Server-side sessions kept in ``store``; by default the app's store (``app.store``:
+    memory, or Redis with ``App(redis_url=...)``), learnt from the first request.
 
     ::
 
@@ -57,10 +58,21 @@ class Session(SessionBackend):
         **options: Unpack[SessionOptions],
     ) -> None:
         super().__init__(cookie_name=cookie_name, **options)
-        if store is not None and not isinstance(store, Store):
-            raise ConfigurationError(f"store must implement the Store protocol, got {store!r}")
-        self.store: Store = store if store is not None else MemoryStore()
+        self._store = FeatureStore(store, "Session")
         self.key_prefix = key_prefix
+
+    @property
+    def store(self) -> Store:
+        """Where records live: the ``store=`` given, else the app's store once a request
+        has been served (a private memory store before that)."""
+        return self._store.get()
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store.use(value)
+
+    def bind_app(self, app: Any) -> None:
+        self._store.bind(app)
 
     def key(self, session_id: str) -> str:
         """The store key of a session id (``session:<id>``)."""
@@ -125,6 +137,9 @@ class Session(SessionBackend):
     async def from_request(self, source: Any) -> SessionRecord | None:
         """The session whose id the request's cookie holds (``source`` is a context, a
         request or a websocket), or ``None`` when there is no live one."""
+        app = getattr(source, "app", None)
+        if app is not None:
+            self.bind_app(app)
         value = self.incoming(source)
         return None if value is None else await self.read(value)
 
