@@ -193,6 +193,11 @@ class Context:
         return self.app.core
 
     @property
+    def config(self) -> Any:
+        """The app's typed settings, when it was built with ``App.from_settings``."""
+        return self.app.core.get("settings")
+
+    @property
     def db(self) -> DatabaseManager:
         """The app's database connections (``ctx.db.sql``, ``ctx.db.redis``...)."""
         return self.app.db
