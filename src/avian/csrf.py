@@ -88,10 +88,10 @@ def _same(a: str, b: str) -> bool:
 class CSRF:
     """Per-session CSRF tokens kept in a store, each valid for ``ttl`` seconds.
 
-    ``store`` defaults to the app's store (``app.store``: memory, or Redis with
-    ``App(redis_url=...)``, which every worker shares), learnt from the first request; used
-    before any request, a private :class:`~avian.stores.MemoryStore`.  ``clock`` returns seconds since the
-    epoch; expiry times are stored with the token, so every worker sharing the store must
+    ``store`` defaults to a private :class:`~avian.stores.MemoryStore`, or to the app's
+    shared store (``app.store``, under ``prefix``) once a request has shown the app runs
+    with ``App(redis_url=...)``, which every worker shares, or has ``app.store`` assigned.
+    ``clock`` returns seconds since the epoch; expiry times are stored with the token, so every worker sharing the store must
     agree on it, which is why the default is ``time.time`` and not ``time.monotonic``.
     """
 
@@ -112,7 +112,8 @@ class CSRF:
 
     @property
     def store(self) -> Store:
-        """Where tokens live: the ``store=`` given, else the app's store."""
+        """Where tokens live: the ``store=`` given, else the app's shared store, else a
+        private memory store."""
         return self._store.get()
 
     @store.setter

@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,47 +25,34 @@ import msgspec
 import pytest
 import redis
 import redis.asyncio
+from tests.stores.redis_servers import (
+    OwnRedis,
+    free_port,
+    prefixed_url,
+    unavailable,
+    unique_prefix,
+)
 
 from avian import App, ConfigurationError, Context
 from avian.cache import Cache, cache_response
 from avian.csrf import CSRFMiddleware, csrf_token
 from avian.redis_connection import connect_redis, split_url_prefix
 from avian.sessions import Session, SessionMiddleware, session_of
-from avian.stores import MemoryStore, PrefixedStore, RedisStore, Store, escape_glob
+from avian.stores import (
+    MemoryStore,
+    PrefixedStore,
+    RedisStore,
+    Store,
+    StoreUnavailable,
+    escape_glob,
+)
 from avian.testing import TestClient
 
 T = TypeVar("T")
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVERS = bool(os.environ.get("AVIAN_REQUIRE_SERVERS"))
-
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def unavailable(reason: str) -> None:
-    """Fail when CI requires the servers, skip otherwise."""
-    if REQUIRE_SERVERS:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    """The shared Redis server's URL, after checking it answers."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
-
-
-def unique_prefix() -> str:
-    return f"avian-test:{uuid.uuid4().hex}:"
 
 
 @contextlib.asynccontextmanager
@@ -95,77 +80,6 @@ def new_store(request: pytest.FixtureRequest) -> StoreFactory:
         return RedisStore(url, prefix=unique_prefix(), **options)
 
     return factory
-
-
-# --- own redis-server processes -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class OwnRedis:
-    """A private ``redis-server`` (no persistence) this test may stop and restart."""
-
-    def __init__(self, directory: Path, *extra: str, tls: bool = False) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.extra = extra
-        self.tls = tls
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            unavailable("redis-server is not installed")
-        port_args = (
-            ["--port", "0", "--tls-port", str(self.port)]
-            if self.tls
-            else ["--port", str(self.port)]
-        )
-        args = [str(binary), *port_args, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        log = self.directory / f"redis-{self.port}.log"
-        self.proc = subprocess.Popen(
-            [*args, "--dir", str(self.directory), "--logfile", str(log), *self.extra],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    text = log.read_text() if log.exists() else ""
-                    raise AssertionError(
-                        f"the private redis-server did not start:\n{text}"
-                    ) from None
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 # =================================================================================================
@@ -525,8 +439,9 @@ def test_ready_is_false_while_the_server_is_down_and_the_store_reconnects(
             assert await store.ready() is True
             own_redis.stop()
             assert await store.ready() is False  # never raises
-            with pytest.raises(redis.ConnectionError):
+            with pytest.raises(StoreUnavailable) as raised:  # a 503, not a redis error
                 await store.get("before")
+            assert isinstance(raised.value.__cause__, redis.ConnectionError)
             own_redis.start()  # same port, empty (no persistence)
             assert await store.ready() is True
             assert await store.get("before") is None
@@ -767,10 +682,6 @@ def test_cluster_mode_cannot_use_a_unix_socket() -> None:
 # =================================================================================================
 
 
-def prefixed_url(url: str, prefix: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}prefix={prefix}"
-
-
 def redis_app(url: str) -> App:
     """Sessions, CSRF and a cached route, none of them given a store."""
     app = App(redis_url=url)
@@ -875,25 +786,6 @@ def test_an_explicit_store_wins_over_the_app_store(redis_url: str) -> None:
         assert client.get("/n").execute().headers["x-cache"] == "HIT"
     assert cache.store is own
     assert len(own) == 1
-
-
-def test_without_redis_url_the_features_share_the_memory_store() -> None:
-    app = App()
-    backend = Session()
-    app.use(SessionMiddleware(backend))
-
-    @app.get("/visit")
-    async def visit(ctx: Context) -> dict[str, int]:
-        session = await session_of(ctx).load()
-        session["n"] = session.get("n", 0) + 1
-        return {"n": session["n"]}
-
-    with TestClient(app) as client:
-        assert client.get("/visit").execute().json() == {"n": 1}
-        assert client.get("/visit").execute().json() == {"n": 2}
-    assert isinstance(app.store, MemoryStore)
-    assert backend.store is app.store
-    assert len(app.store) == 1
 
 
 # --- the examples in docs/scaling.md ------------------------------------------------------------------

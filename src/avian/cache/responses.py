@@ -22,7 +22,7 @@ import msgspec
 from ..errors import ConfigurationError
 from ..http.response import Response
 from ..routing.router import route_middleware
-from ..stores import escape_glob
+from ..stores import StoreUnavailable, escape_glob
 from .service import Cache
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,6 +219,8 @@ class ResponseCache:
     async def _load(self, key: str) -> Response | None:
         try:
             stored = await self.cache.get(key)
+        except StoreUnavailable:
+            return None  # an outage the store has logged: serve uncached, no second warning
         except Exception:
             logger.warning(
                 "response cache: reading %r failed; serving uncached", key, exc_info=True
@@ -239,6 +241,8 @@ class ResponseCache:
     async def _save(self, key: str, entry: _Entry) -> None:
         try:
             await self.cache.set(key, entry, self.ttl)
+        except StoreUnavailable:
+            pass  # the store has logged the outage; the response goes out uncached
         except Exception:
             logger.warning("response cache: storing %r failed", key, exc_info=True)
 
@@ -323,8 +327,8 @@ def cache_response(
     (``app.group("/api", middleware=[...])``) or the whole app (``app.use(...)``).
     ``key(ctx)`` replaces the default key (path, sorted query, host and the ``vary``
     request headers) and may return ``None`` to skip the cache for a request; ``cache`` is
-    where entries live (by default a :class:`Cache` in the app's store, shared by every
-    worker when the app runs with ``redis_url``); ``methods`` and
+    where entries live (by default a :class:`Cache` of its own, in the app's store, shared
+    by every worker, when the app runs with ``redis_url``); ``methods`` and
     ``statuses`` choose what is cached.
     """
     return ResponseCache(ttl, key=key, vary=vary, cache=cache, methods=methods, statuses=statuses)

@@ -35,13 +35,14 @@ class _KeyLock:
 class Cache:
     """Cached values with a default TTL, in any :class:`~avian.stores.Store`.
 
-    ``store`` defaults to the app's store (``app.store``: memory, or Redis with
-    ``App(redis_url=...)``) once :meth:`bind_app` has run (the response cache does it on
-    its first request), and to a private :class:`~avian.stores.MemoryStore` before that;
-    ``default_ttl``
-    (seconds, ``None`` for no expiry) applies when ``set`` gets no TTL; ``prefix``
-    namespaces the cache's keys inside the store (``""`` lets the cache own the whole
-    store, so ``clear()`` empties it).  Values are copies: anything msgspec can encode.
+    ``store`` defaults to a private :class:`~avian.stores.MemoryStore`, or to the app's
+    shared store (``app.store``) once :meth:`bind_app` has run (the response cache does it
+    on its first request) if the app runs with ``App(redis_url=...)`` or has ``app.store``
+    assigned.  ``default_ttl`` (seconds, ``None`` for no expiry) applies when ``set`` gets
+    no TTL; ``prefix`` namespaces the cache's keys inside the store (``""`` lets the cache
+    own the whole store, so ``clear()`` empties it).  Values are copies: anything msgspec
+    can encode.  While a network store is down, methods raise
+    :class:`~avian.stores.StoreUnavailable` (a 503 unless caught).
     """
 
     def __init__(
@@ -63,7 +64,7 @@ class Cache:
     @property
     def store(self) -> Store:
         """The backend (shared with whatever else uses it): the ``store=`` given, else the
-        app's store."""
+        app's shared store, else a private memory store."""
         return self._store.get()
 
     @store.setter
@@ -71,7 +72,8 @@ class Cache:
         self._store.use(value)
 
     def bind_app(self, app: Any) -> None:
-        """Follow ``app.store`` unless a store was given (the first app wins)."""
+        """Follow ``app.store`` when it is shared, unless a store was given (the first app
+        wins)."""
         self._store.bind(app)
 
     @property

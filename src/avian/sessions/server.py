@@ -36,8 +36,11 @@ _ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class Session(SessionBackend):
-    """Server-side sessions kept in ``store``; by default the app's store (``app.store``:
-    memory, or Redis with ``App(redis_url=...)``), learnt from the first request.
+    """Server-side sessions kept in ``store``; by default a private memory store, or the
+    app's shared store (``app.store``, under ``key_prefix``) when the app runs with
+    ``App(redis_url=...)`` or ``app.store`` was assigned, learnt from the first request.
+    While that store is down, loading a session raises
+    :class:`~avian.stores.StoreUnavailable` (a 503).
 
     ::
 
@@ -63,8 +66,8 @@ class Session(SessionBackend):
 
     @property
     def store(self) -> Store:
-        """Where records live: the ``store=`` given, else the app's store once a request
-        has been served (a private memory store before that)."""
+        """Where records live: the ``store=`` given, else the app's shared store once a
+        request has been served, else a private memory store."""
         return self._store.get()
 
     @store.setter

@@ -11,11 +11,20 @@ from .base import Store, escape_glob
 from .memory import MemoryStore
 from .prefixed import PrefixedStore
 from .selection import default_store
+from .unavailable import StoreUnavailable
 
 if TYPE_CHECKING:
     from .redis import RedisStore
 
-__all__ = ["MemoryStore", "PrefixedStore", "RedisStore", "Store", "default_store", "escape_glob"]
+__all__ = [
+    "MemoryStore",
+    "PrefixedStore",
+    "RedisStore",
+    "Store",
+    "StoreUnavailable",
+    "default_store",
+    "escape_glob",
+]
 
 
 def __getattr__(name: str) -> Any:

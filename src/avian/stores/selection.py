@@ -1,9 +1,11 @@
 """Choosing a store: memory on one machine, Redis when a URL is configured.
 
 :func:`default_store` builds the app's store (``app.store``).  :class:`FeatureStore` is
-how a stateful feature (sessions, CSRF, the cache) picks its store: the one it was given,
-otherwise its app's.  Features are built before they know their app, so they learn it
-from the first request they serve; that is what lets one setting,
+how a stateful feature (sessions, CSRF, the cache) picks its store: the one it was given;
+else the app's, when the app's store is meant to be shared (Redis mode, or ``app.store``
+assigned by the user); else a private memory store of its own, so in memory mode a busy
+cache can never evict sessions.  Features are built before they know their app, so they
+learn it from the first request they serve; that is what lets one setting,
 ``App(redis_url=...)``, move every feature to Redis.
 """
 
@@ -16,7 +18,7 @@ from ..errors import ConfigurationError
 from .base import Store
 from .memory import MemoryStore
 
-__all__ = ["FeatureStore", "default_store"]
+__all__ = ["FeatureStore", "default_store", "shares_app_store"]
 
 
 def default_store(redis_url: str | None) -> Store:
@@ -28,19 +30,30 @@ def default_store(redis_url: str | None) -> Store:
     return MemoryStore()
 
 
+def shares_app_store(app: Any) -> bool:
+    """True when features without a ``store=`` of their own should use ``app.store``.
+
+    That is Redis mode (``app.redis_url``: the point is that every worker shares the
+    state) or an ``app.store`` the user assigned.  In plain memory mode each feature keeps
+    a private memory store instead, so one feature's keys never evict another's.
+    """
+    return bool(getattr(app, "redis_url", None)) or getattr(app, "_store_assigned", False) is True
+
+
 class _HasStore(Protocol):
     @property
     def store(self) -> Store: ...
 
 
 class FeatureStore:
-    """The store one feature uses: the given one, else its app's, else a private one.
+    """The store one feature uses: the given one, else its app's shared one, else a private one.
 
     ``given`` is what the user passed as ``store=`` (``None``: follow the app).  Once
-    :meth:`bind` has seen the app, the app's ``store`` is used (read on every call, so
-    ``app.store = ...`` set later still counts).  Used before any app is known (Harpia's
-    API called from a script), the feature keeps its data in a private store made by
-    ``private``.
+    :meth:`bind` has seen the app, the app's ``store`` is used when
+    :func:`shares_app_store` says so (checked on every call, so ``app.store = ...`` set
+    later still counts); the feature's own key prefix keeps it apart from the others
+    there.  Otherwise (memory mode, or no app known yet: Harpia's API called from a
+    script) the feature keeps its data in a private store made by ``private``.
     """
 
     __slots__ = ("_app", "_given", "_make_private", "_private")
@@ -82,7 +95,7 @@ class FeatureStore:
         if store is not None:
             return store
         app = self._app
-        if app is not None:
+        if app is not None and shares_app_store(app):
             return app.store
         private = self._private
         if private is None:
