@@ -1,13 +1,194 @@
-"""``avian docs``: (being built)."""
+"""``avian docs``: the app's OpenAPI document from the command line.
+
+``avian docs export [MODULE:APP] [--format json|yaml] [--out FILE] [--check]`` writes the
+document (to standard output without ``--out``).  ``--check`` writes nothing: it exits 1,
+with a summary of what changed, when ``FILE`` is missing or differs from what the app
+generates now, so CI can fail on a stale committed document.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parser"]
+from ..errors import ConfigurationError
+from .loader import load_app
+
+__all__ = ["add_parser", "export", "summarise_changes"]
+
+DEFAULT_OUT = "openapi.json"
+_DIFF_LINES = 40
 
 
-def add_parser(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser("docs", help="(being built)")
-    parser.set_defaults(handler=lambda args: 2)
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``avian docs`` and its ``export`` subcommand."""
+    parser = subparsers.add_parser(
+        "docs",
+        help="export or check the OpenAPI document",
+        description="Work with the app's OpenAPI 3.1 document.",
+    )
+    commands = parser.add_subparsers(title="docs commands", metavar="COMMAND", dest="docs_command")
+    exporter = commands.add_parser(
+        "export",
+        help="write the OpenAPI document (JSON or YAML)",
+        description=(
+            "Write the app's OpenAPI document.  With --check, write nothing and exit 1 when "
+            "the file is missing or stale."
+        ),
+    )
+    exporter.add_argument(
+        "app", nargs="?", default=None, metavar="MODULE:APP", help="the app (as in `avian run`)"
+    )
+    exporter.add_argument(
+        "--app-dir", default=".", help="directory to import the app from (default: .)"
+    )
+    exporter.add_argument(
+        "--format",
+        choices=("json", "yaml"),
+        default=None,
+        help="output format (default: from --out's extension, else json)",
+    )
+    exporter.add_argument(
+        "--out", default=None, metavar="FILE", help="write to FILE instead of standard output"
+    )
+    exporter.add_argument(
+        "--check",
+        action="store_true",
+        help=f"compare with FILE (default {DEFAULT_OUT}) instead of writing; exit 1 if stale",
+    )
+    exporter.set_defaults(handler=export)
+    parser.set_defaults(handler=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _format_for(args: argparse.Namespace, out: str | None) -> str:
+    if args.format:
+        return str(args.format)
+    if out and Path(out).suffix.lower() in (".yaml", ".yml"):
+        return "yaml"
+    return "json"
+
+
+def export(args: argparse.Namespace) -> int:
+    """Run ``avian docs export``."""
+    from ..openapi import build_openapi
+    from ..openapi.serialise import document_text
+
+    out: str | None = args.out or (DEFAULT_OUT if args.check else None)
+    fmt = _format_for(args, out)
+    spec, app = load_app(args.app, Path(args.app_dir))
+    if not hasattr(app, "openapi_options"):
+        raise ConfigurationError(f"{spec} is not an avian App")
+    document = build_openapi(app)
+    text = document_text(document, fmt)
+    if args.check:
+        assert out is not None
+        return _check(Path(out), text, document, fmt)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    Path(out).write_text(text, encoding="utf-8")
+    print(f"wrote {out} ({len(document.get('paths', {}))} paths)", file=sys.stderr)
+    return 0
+
+
+def _check(path: Path, text: str, document: dict[str, Any], fmt: str) -> int:
+    if not path.is_file():
+        print(f"{path} does not exist: run `avian docs export --out {path}`", file=sys.stderr)
+        return 1
+    committed_text = path.read_text(encoding="utf-8")
+    if committed_text == text:
+        print(f"{path} is up to date", file=sys.stderr)
+        return 0
+    committed = _parse(committed_text, fmt)
+    lines = [f"{path} is stale: run `avian docs export --out {path}` and commit it"]
+    if committed is None:
+        lines.append(f"  (the file is not valid {fmt.upper()})")
+    else:
+        lines.extend(f"  {line}" for line in summarise_changes(committed, document))
+    diff = list(
+        difflib.unified_diff(
+            committed_text.splitlines(),
+            text.splitlines(),
+            fromfile=f"{path} (committed)",
+            tofile=f"{path} (generated)",
+            lineterm="",
+        )
+    )
+    lines.extend(diff[:_DIFF_LINES])
+    if len(diff) > _DIFF_LINES:
+        lines.append(f"... {len(diff) - _DIFF_LINES} more diff lines")
+    print("\n".join(lines), file=sys.stderr)
+    return 1
+
+
+def _parse(text: str, fmt: str) -> Any:
+    try:
+        if fmt == "yaml":
+            try:
+                import yaml  # type: ignore[import-untyped,unused-ignore]
+            except ImportError:
+                return None
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except Exception:
+        return None
+
+
+def summarise_changes(old: Any, new: Mapping[str, Any]) -> list[str]:
+    """One line per added, removed or changed operation, schema and top-level section."""
+    if not isinstance(old, Mapping):
+        return ["the committed file is not an OpenAPI document"]
+    changes: list[str] = []
+    old_ops, new_ops = _operations(old), _operations(new)
+    for key in sorted(new_ops.keys() - old_ops.keys()):
+        changes.append(f"added operation {key}")
+    for key in sorted(old_ops.keys() - new_ops.keys()):
+        changes.append(f"removed operation {key}")
+    for key in sorted(old_ops.keys() & new_ops.keys()):
+        if old_ops[key] != new_ops[key]:
+            changes.append(f"changed operation {key}")
+    old_schemas = _section(old, "schemas")
+    new_schemas = _section(new, "schemas")
+    for name in sorted(new_schemas.keys() - old_schemas.keys()):
+        changes.append(f"added schema {name}")
+    for name in sorted(old_schemas.keys() - new_schemas.keys()):
+        changes.append(f"removed schema {name}")
+    for name in sorted(old_schemas.keys() & new_schemas.keys()):
+        if old_schemas[name] != new_schemas[name]:
+            changes.append(f"changed schema {name}")
+    for key in sorted((old.keys() | new.keys()) - {"paths", "components"}):
+        if old.get(key) != new.get(key):
+            changes.append(f"changed {key}")
+    if _section(old, "securitySchemes") != _section(new, "securitySchemes"):
+        changes.append("changed securitySchemes")
+    return changes or ["formatting differs (same content)"]
+
+
+def _operations(document: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    paths = document.get("paths")
+    if not isinstance(paths, Mapping):
+        return found
+    for path, item in paths.items():
+        if isinstance(item, Mapping):
+            for method, operation in item.items():
+                found[f"{str(method).upper()} {path}"] = operation
+    return found
+
+
+def _section(document: Mapping[str, Any], name: str) -> dict[str, Any]:
+    components = document.get("components")
+    if not isinstance(components, Mapping):
+        return {}
+    section = components.get(name)
+    return dict(section) if isinstance(section, Mapping) else {}

@@ -1,0 +1,7 @@
+"""One ``Thing``..."""
+
+import msgspec
+
+
+class Thing(msgspec.Struct):
+    a: int
