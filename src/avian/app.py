@@ -287,21 +287,38 @@ class App(Router):
         )
         return self
 
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> App:
+        """An app built from typed settings (:func:`avian.config.load_settings`); the
+        settings stay reachable as ``app.core.settings`` and ``ctx.config``."""
+        from .config import build_app
+
+        return build_app(settings, **overrides)
+
     # --- data and services --------------------------------------------------------------------
 
     @property
     def store(self) -> Store:
-        """The default store of every stateful feature: memory, or Redis with ``redis_url``."""
+        """The app's store: Redis with ``redis_url``, else memory.
+
+        Sessions, CSRF and the cache share it (each under its own key prefix) in Redis mode
+        or once you assign it (``app.store = ...``); in plain memory mode each of them
+        keeps a private memory store, so none can evict another's keys.
+        """
         store = self._store
         if store is None:
             from .stores import default_store
 
             store = self._store = default_store(self.redis_url)
+            close = getattr(store, "close", None)
+            if close is not None:  # a network store: release its connections at shutdown
+                self._service_shutdown.append(close)
         return store
 
     @store.setter
     def store(self, value: Store) -> None:
         self._store = value
+        self._store_assigned = True  # features now share it (stores.selection.shares_app_store)
 
     @property
     def db(self) -> DatabaseManager:
@@ -579,7 +596,25 @@ class App(Router):
             )
         levels[0] = self._app_level(pattern.path, definition.name)
         where = f"route {','.join(definition.methods or ('*',))} {pattern.path}"
-        plan = analyse_handler(definition.handler, pattern.param_names, where)
+        dependencies: list[Any] = []
+        node = definition.router
+        while node is not None:  # the app first, then each group down to the route's own
+            dependencies[:0] = node.dependencies
+            node = node._parent
+        plan = analyse_handler(
+            definition.handler,
+            pattern.param_names,
+            where,
+            dependencies=dependencies,
+            overrides=self.dependency_overrides,
+            status=definition.status,
+            path_converters={
+                seg.param: seg.converter.name
+                for seg in pattern.segments
+                if seg.param is not None and seg.converter is not None
+            },
+            route_options=definition.options,
+        )
         core = make_core(plan, definition.status)
         run = compile_pipeline(levels, core, definition.status, self._handle_exception)
         limits = self.limits.with_overrides(definition.limits)
@@ -607,7 +642,11 @@ class App(Router):
         )
         not_found = self._not_found_handler
         not_found_plan = (
-            analyse_handler(not_found[0], (), "not-found handler") if not_found else None
+            analyse_handler(
+                not_found[0], (), "not-found handler", overrides=self.dependency_overrides
+            )
+            if not_found
+            else None
         )
 
         async def fallback_core(ctx: Context) -> Response:

@@ -21,11 +21,12 @@ import msgspec
 
 from .http.jsoncodec import encode_json
 from .http.response import Response, StreamingResponse
-from .params import HandlerPlan, is_async_callable
+from .params.signatures import is_async_callable
 from .routing.router import Hook, Level, Middleware
 
 if TYPE_CHECKING:
     from .context import Context
+    from .params import HandlerPlan
 
 __all__ = ["Runner", "compile_pipeline", "finalize", "to_response"]
 
@@ -178,8 +179,12 @@ def make_core(plan: HandlerPlan, status: int) -> Runner:
     """The innermost runner: call the handler and convert what it returns.
 
     Async handlers of the common shapes are called directly (one coroutine frame less per
-    request); everything else goes through the plan's general call.
+    request); everything else goes through the plan's solver, which produces the response
+    before closing generator dependencies.  With a response model, a value of exactly the
+    model's type is passed through; anything else is shaped into the model first.
     """
+    if plan.shape is not None:
+        return _make_shaped_core(plan, status)
     handler = plan.handler
     kind = plan.kind if plan.is_async else "general"
     if kind == "none":
@@ -214,9 +219,61 @@ def make_core(plan: HandlerPlan, status: int) -> Runner:
             return _respond(ctx, await handler(ctx, **ctx.params), status)
 
         return core_ctx_path
-    call = plan.call
+    solve = plan.solve
+
+    def finish(ctx: Context, value: Any) -> Response:
+        return _respond(ctx, value, status)
 
     async def core(ctx: Context) -> Response:
-        return _respond(ctx, await call(ctx), status)
+        return await solve(ctx, finish)  # type: ignore[no-any-return]
 
     return core
+
+
+def _make_shaped_core(plan: HandlerPlan, status: int) -> Runner:
+    """:func:`make_core` for handlers with a response model."""
+    handler = plan.handler
+    kind = plan.kind if plan.is_async else "general"
+    shape = plan.shape
+    exact = plan.exact_response
+    assert shape is not None
+    if kind == "body":
+        reader = plan.body_reader
+        assert reader is not None
+
+        async def core_body_shaped(ctx: Context) -> Response:
+            value = await handler(await reader(ctx))
+            if type(value) is not exact:
+                value = shape(value)
+            return _respond(ctx, value, status)
+
+        return core_body_shaped
+    if kind == "path":
+
+        async def core_path_shaped(ctx: Context) -> Response:
+            value = await handler(**ctx.params)
+            if type(value) is not exact:
+                value = shape(value)
+            return _respond(ctx, value, status)
+
+        return core_path_shaped
+    if kind == "ctx+path":
+
+        async def core_ctx_path_shaped(ctx: Context) -> Response:
+            value = await handler(ctx, **ctx.params)
+            if type(value) is not exact:
+                value = shape(value)
+            return _respond(ctx, value, status)
+
+        return core_ctx_path_shaped
+    solve = plan.solve
+
+    def finish_shaped(ctx: Context, value: Any) -> Response:
+        if type(value) is not exact:
+            value = shape(value)
+        return _respond(ctx, value, status)
+
+    async def core_shaped(ctx: Context) -> Response:
+        return await solve(ctx, finish_shaped)  # type: ignore[no-any-return]
+
+    return core_shaped

@@ -1,101 +1,37 @@
 """Handler signature analysis, done once per route at startup.
 
-A handler may take ``ctx`` (by name or by a ``Context`` annotation), path parameters by name
-(converted by the route), and one body parameter: a msgspec ``Struct``, dataclass or
-``TypedDict`` (decoded and validated from JSON, 422 listing the issue), or an un-annotated
-parameter named ``body`` (the body parsed by its content type).  The result is a small
-calling plan; nothing is inspected per request.
+A handler may take ``ctx``, path parameters by name (converted by the route), query
+parameters, headers, cookies, one body (a model, or any type marked ``Body()``), form fields
+and files, and dependencies (``Depends(provider)``); see :mod:`.markers` for the markers and
+:mod:`.solver` for how the inputs are gathered.  The result is a :class:`HandlerPlan`;
+nothing is inspected per request.
+
+The common shapes (no parameters, ``ctx``, path parameters, ``ctx`` + path parameters, one
+body) are recognised and called directly, without building a keyword dict per request.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
-import re
-import typing
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import msgspec
+from ..errors import ConfigurationError
+from .annotations import split_annotated, strip_optional
+from .signatures import is_async_callable, read_signature, return_annotation
 
-from ..errors import BodyError, ConfigurationError, HTTPError
-from ..http.jsoncodec import decode_json
-from ..http.media import parse_content_type
-from ..http.request import is_json_media_type
-from .spec import BodySpec, ParamSpec, ResponseSpec
+if TYPE_CHECKING:
+    from ..context import Context
+    from .body import BodyReader
+    from .solver import Argument, Finish, InputCompiler, Solver
+    from .spec import BodySpec, ParamSpec, ResponseSpec
 
-__all__ = [
-    "HandlerPlan",
-    "analyse_handler",
-    "is_async_callable",
-    "path_converter_hint",
-    "validation_error",
-]
+__all__ = ["HandlerPlan", "analyse_handler", "is_async_callable", "path_converter_hint"]
 
 Handler = Callable[..., Any]
-
-
-def is_async_callable(fn: Any) -> bool:
-    """True for ``async def`` functions, also through decorators and ``partial``, and for
-    objects whose ``__call__`` is ``async def``."""
-    target = inspect.unwrap(fn)
-    while isinstance(target, functools.partial):
-        target = target.func
-    if inspect.iscoroutinefunction(target):
-        return True
-    # An instance whose class defines ``async def __call__``.
-    call = vars(type(target)).get("__call__")
-    return call is not None and inspect.iscoroutinefunction(call)
-
-
-def _is_context_annotation(annotation: Any) -> bool:
-    from ..context import Context
-
-    return isinstance(annotation, type) and issubclass(annotation, Context)
-
-
-def _is_body_model(annotation: Any) -> bool:
-    if not isinstance(annotation, type):
-        return False
-    if issubclass(annotation, msgspec.Struct) or dataclasses.is_dataclass(annotation):
-        return True
-    if typing.is_typeddict(annotation):
-        return True
-    return hasattr(annotation, "model_validate") and hasattr(annotation, "model_fields")
-
-
-_CONVERTER_HINTS: dict[Any, str] = {int: "int", float: "float", uuid.UUID: "uuid", str: "str"}
-
-
-def path_converter_hint(handler: Handler, name: str) -> str | None:
-    """The converter a handler's annotation asks for (``id: int`` -> ``"int"``), if any."""
-    try:
-        hints = typing.get_type_hints(handler)
-    except Exception:
-        return None
-    return _CONVERTER_HINTS.get(hints.get(name))
-
-
-_LOC_RE = re.compile(r" - at `\$(.*)`$")
-_MISSING_RE = re.compile(r"^Object missing required field `([^`]+)`$")
-
-
-def validation_error(exc: msgspec.ValidationError, where: str = "body") -> HTTPError:
-    """A 422 with the issue's location: ``{"loc": ["body", "age"], "msg": ..., "type": ...}``."""
-    message = str(exc)
-    loc: list[str | int] = [where]
-    m = _LOC_RE.search(message)
-    if m:
-        message = message[: m.start()]
-        for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", m.group(1)):
-            loc.append(part[0] if part[0] else int(part[1]))
-    missing = _MISSING_RE.match(message)
-    if missing:  # point at the field itself, as for any other issue
-        loc.append(missing.group(1))
-    issue = {"loc": loc, "msg": message, "type": "validation_error"}
-    return HTTPError(422, "Validation failed", code="VALIDATION_ERROR", details={"issues": [issue]})
+_UNSET: Any = object()
 
 
 class HandlerPlan:
@@ -105,11 +41,15 @@ class HandlerPlan:
         "body",
         "body_reader",
         "call",
+        "dependencies",
+        "exact_response",
         "handler",
         "is_async",
         "kind",
         "params",
         "response",
+        "shape",
+        "solve",
     )
 
     def __init__(
@@ -118,69 +58,67 @@ class HandlerPlan:
         call: Callable[[Any], Awaitable[Any]],
         kind: str,
         is_async: bool,
-        body_reader: Callable[[Any], Awaitable[Any]] | None = None,
+        body_reader: BodyReader | None = None,
     ) -> None:
         self.handler = handler
         self.call = call
-        """``async (ctx) -> value``: always correct, whatever the handler's shape."""
+        """``async (ctx) -> value``: always correct, whatever the handler's shape (generator
+        dependencies are closed before it returns)."""
         self.kind = kind
         """``none``, ``ctx``, ``path``, ``ctx+path``, ``body`` (direct call shapes) or
         ``general``."""
         self.is_async = is_async
         self.body_reader = body_reader
+        self.solve: Solver = _solver_from_call(call)
+        """``async (ctx, finish) -> finish(ctx, value)``: the response is produced by
+        ``finish`` before generator dependencies are closed."""
+        self.shape: Callable[[Any], Any] | None = None
+        """Converts a returned value into the response model (``None``: nothing to do)."""
+        self.exact_response: type | None = None
+        """Values of exactly this type skip :attr:`shape`."""
         self.params: tuple[ParamSpec, ...] = ()
         """Every path/query/header/cookie input, dependencies' included (for OpenAPI)."""
+        self.dependencies: tuple[Callable[..., Any], ...] = ()
+        """Every provider the route uses (app, groups, route and parameters, sub-dependencies
+        included; as declared, before overrides), in first-use order: lets tools find
+        security schemes used as dependencies."""
         self.body: BodySpec | None = None
         self.response: ResponseSpec | None = None
 
 
-def _body_reader(annotation: Any) -> Callable[[Any], Awaitable[Any]]:
-    """An async function ``(ctx) -> value`` decoding the body into ``annotation``."""
-    if annotation is None:
+def _solver_from_call(call: Callable[[Any], Awaitable[Any]]) -> Solver:
+    async def solve(ctx: Context, finish: Finish) -> Any:
+        return finish(ctx, await call(ctx))
 
-        async def parse_any(ctx: Any) -> Any:
-            return await ctx.request.parse()
+    return solve
 
-        return parse_any
 
-    if hasattr(annotation, "model_validate") and not issubclass(annotation, msgspec.Struct):
-        # pydantic model: decode with msgspec (fast, limits), validate with pydantic.
-        async def read_pydantic(ctx: Any) -> Any:
-            req = ctx.request
-            if not is_json_media_type(req.content_type):
-                raise BodyError(415, "expected an application/json body")
-            data = decode_json(await req.body(), req.limits)
-            try:
-                return annotation.model_validate(data)
-            except Exception as exc:
-                errors_fn = getattr(exc, "errors", None)
-                issues = [
-                    {
-                        "loc": ["body", *e.get("loc", ())],
-                        "msg": e.get("msg", ""),
-                        "type": e.get("type", ""),
-                    }
-                    for e in (errors_fn() if callable(errors_fn) else [])
-                ]
-                raise HTTPError(
-                    422, "Validation failed", code="VALIDATION_ERROR", details={"issues": issues}
-                ) from None
+def _keep(ctx: Context, value: Any) -> Any:
+    return value
 
-        return read_pydantic
 
-    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(annotation)
+_CONVERTER_HINTS: dict[Any, str] = {int: "int", float: "float", uuid.UUID: "uuid", str: "str"}
+_CONVERTER_TYPES: dict[str, Any] = {name: hint for hint, name in _CONVERTER_HINTS.items()}
 
-    async def read_typed(ctx: Any) -> Any:
-        req = ctx.request
-        header = req.headers.get("content-type")
-        if header is None or not is_json_media_type(parse_content_type(header)[0]):
-            raise BodyError(415, "expected an application/json body")
-        try:
-            return decode_json(await req.body(), req.limits, decoder)
-        except msgspec.ValidationError as exc:
-            raise validation_error(exc) from None
 
-    return read_typed
+def path_converter_hint(handler: Handler, name: str) -> str | None:
+    """The converter a handler's annotation asks for (``id: int`` -> ``"int"``), if any;
+    ``Path(alias=...)`` parameters are matched by their alias."""
+    from .markers import ParamInfo
+
+    try:
+        signature, hints = read_signature(handler, "handler")
+    except ConfigurationError:
+        return None
+    for param in signature.parameters.values():
+        hint = hints.get(param.name, param.annotation)
+        base, extras = split_annotated(hint)
+        markers = [e for e in (*extras, param.default) if isinstance(e, ParamInfo)]
+        alias = markers[0].alias if markers and markers[0].alias else param.name
+        if alias != name:
+            continue
+        return _CONVERTER_HINTS.get(strip_optional(split_annotated(base)[0])[0])
+    return None
 
 
 def _run_sync(handler: Handler) -> Callable[..., Awaitable[Any]]:
@@ -192,110 +130,170 @@ def _run_sync(handler: Handler) -> Callable[..., Awaitable[Any]]:
     return in_thread
 
 
-def analyse_handler(handler: Handler, path_params: tuple[str, ...], where: str) -> HandlerPlan:
-    """Build the calling plan; unknown parameters are a :class:`ConfigurationError`."""
-    if not callable(handler):
-        raise ConfigurationError(f"{where}: handler {handler!r} is not callable")
-    try:
-        signature = inspect.signature(handler)
-        hints = typing.get_type_hints(handler)
-    except (TypeError, ValueError, NameError) as exc:
-        raise ConfigurationError(f"{where}: cannot read the handler's signature: {exc}") from None
-    is_async = is_async_callable(handler)
-    invoke: Callable[..., Awaitable[Any]] = handler if is_async else _run_sync(handler)
+def _override_key(overrides: Mapping[Any, Any]) -> tuple[tuple[int, int], ...]:
+    return tuple((id(k), id(v)) for k, v in overrides.items())
 
-    sources: list[tuple[str, str]] = []  # (name, "ctx" | "path" | "body")
-    body_reader: Callable[[Any], Awaitable[Any]] | None = None
-    for param in signature.parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ConfigurationError(f"{where}: *args/**kwargs are not supported in handlers")
-        name = param.name
-        annotation = hints.get(name, param.annotation)
-        if name == "ctx" or _is_context_annotation(annotation):
-            sources.append((name, "ctx"))
-        elif name in path_params:
-            sources.append((name, "path"))
-        elif _is_body_model(annotation) or name == "body":
-            # A model type anywhere, or any parameter named ``body``: un-annotated/Any means
-            # "parsed by content type"; another annotation (dict, list[int]...) is decoded
-            # from JSON and validated against it.
-            if body_reader is not None:
-                raise ConfigurationError(f"{where}: only one body parameter is allowed")
-            untyped = annotation in (inspect.Parameter.empty, Any)
-            body_reader = _body_reader(None if untyped else annotation)
-            sources.append((name, "body"))
-        elif param.default is not inspect.Parameter.empty:
-            continue  # keeps its default
-        else:
-            raise ConfigurationError(
-                f"{where}: cannot tell where parameter {name!r} comes from "
-                f"(path parameters: {', '.join(path_params) or 'none'})"
-            )
-    kinds = [s for _, s in sources]
-    # PERF: the common shapes get a direct call without building kwargs.
-    if not sources:
+
+def _follow_overrides(
+    build: Callable[[Mapping[Any, Any]], Solver],
+    overrides: Mapping[Any, Any],
+    compiled: Solver,
+) -> Solver:
+    """A solver that notices ``app.dependency_overrides`` changing after startup (tests set
+    and clear them around requests) and recompiles for each new set, once."""
+    compiled_key = _override_key(overrides)
+    # The override objects are kept alive with their solver, so ids cannot be reused.
+    built: dict[tuple[tuple[int, int], ...], tuple[Solver, list[Any]]] = {
+        compiled_key: (compiled, list(overrides.items()))
+    }
+
+    async def solve_following_overrides(ctx: Context, finish: Finish) -> Any:
+        if overrides or compiled_key:
+            key = _override_key(overrides)
+            entry = built.get(key)
+            if entry is None:
+                if len(built) > 64:
+                    built.clear()
+                entry = built[key] = (build(dict(overrides)), list(overrides.items()))
+            return await entry[0](ctx, finish)
+        return await compiled(ctx, finish)
+
+    return solve_following_overrides
+
+
+def _direct_call(
+    compiler: InputCompiler,
+    arguments: list[Argument],
+    invoke: Callable[..., Awaitable[Any]],
+    path_params: tuple[str, ...],
+) -> tuple[str, Callable[[Any], Awaitable[Any]], BodyReader | None] | None:
+    """The direct-call shape of a handler that needs nothing but ``ctx``, routed path
+    parameters and one body; ``None`` for everything else."""
+    if (
+        compiler.steps
+        or compiler.query
+        or compiler.header
+        or compiler.cookie
+        or compiler.request_slots
+        or any(a.kind not in ("ctx", "path", "body") for a in arguments)
+        or len(compiler.readers) > 1
+    ):
+        return None
+    kinds = [a.kind for a in arguments]
+    keyword_only = inspect.Parameter.KEYWORD_ONLY
+    positional_only = inspect.Parameter.POSITIONAL_ONLY
+    path_names = {a.name for a in arguments if a.kind == "path"}
+    all_path = path_names == set(path_params) and all(
+        a.param_kind is not positional_only for a in arguments if a.kind == "path"
+    )
+    if not arguments:
 
         async def call_none(ctx: Any) -> Any:
             return await invoke()
 
-        return HandlerPlan(handler, call_none, "none", is_async)
-    if kinds == ["ctx"]:
-        if signature.parameters[sources[0][0]].kind is inspect.Parameter.KEYWORD_ONLY:
-            ctx_name = sources[0][0]
-
-            async def call_ctx_kw(ctx: Any) -> Any:
-                return await invoke(**{ctx_name: ctx})
-
-            return HandlerPlan(handler, call_ctx_kw, "general", is_async)
+        return "none", call_none, None
+    if kinds == ["ctx"] and arguments[0].param_kind is not keyword_only:
 
         async def call_ctx(ctx: Any) -> Any:
             return await invoke(ctx)
 
-        return HandlerPlan(handler, call_ctx, "ctx", is_async)
-    if all(s == "path" for s in kinds) and set(path_params) == {n for n, _ in sources}:
+        return "ctx", call_ctx, None
+    if all(k == "path" for k in kinds) and all_path:
 
         async def call_path(ctx: Any) -> Any:
             return await invoke(**ctx.params)
 
-        return HandlerPlan(handler, call_path, "path", is_async)
-
+        return "path", call_path, None
     if (
         kinds[0] == "ctx"
-        and signature.parameters[sources[0][0]].kind is not inspect.Parameter.KEYWORD_ONLY
-        and all(s == "path" for s in kinds[1:])
-        and set(path_params) == {n for n, s in sources if s == "path"}
+        and arguments[0].param_kind is not keyword_only
+        and all(k == "path" for k in kinds[1:])
+        and all_path
     ):
 
         async def call_ctx_path(ctx: Any) -> Any:
             return await invoke(ctx, **ctx.params)
 
-        return HandlerPlan(handler, call_ctx_path, "ctx+path", is_async)
-
-    if (
-        kinds == ["body"]
-        and signature.parameters[sources[0][0]].kind is not inspect.Parameter.KEYWORD_ONLY
-    ):
-        assert body_reader is not None
+        return "ctx+path", call_ctx_path, None
+    if kinds == ["body"] and arguments[0].param_kind is not keyword_only:
+        reader = compiler.readers[0][1]
 
         async def call_body(ctx: Any) -> Any:
-            return await invoke(await body_reader(ctx))
+            return await invoke(await reader(ctx))
 
-        return HandlerPlan(handler, call_body, "body", is_async, body_reader)
+        return "body", call_body, reader
+    return None
 
-    plan = tuple(sources)
-    reader = body_reader
 
-    async def call_general(ctx: Any) -> Any:
-        kwargs: dict[str, Any] = {}
-        params = ctx.params
-        for name, source in plan:
-            if source == "path":
-                kwargs[name] = params[name]
-            elif source == "ctx":
-                kwargs[name] = ctx
-            else:
-                assert reader is not None
-                kwargs[name] = await reader(ctx)
-        return await invoke(**kwargs)
+def analyse_handler(
+    handler: Handler,
+    path_params: tuple[str, ...],
+    where: str,
+    *,
+    dependencies: Sequence[Any] = (),
+    overrides: Mapping[Any, Any] | None = None,
+    status: int = 200,
+    path_converters: Mapping[str, str] | None = None,
+    route_options: Mapping[str, Any] | None = None,
+) -> HandlerPlan:
+    """Build the calling plan; a signature avian cannot serve is a
+    :class:`ConfigurationError` naming ``where``.
 
-    return HandlerPlan(handler, call_general, "general", is_async)
+    ``dependencies`` (app's, then each group's) run before the handler, followed by the
+    route option ``dependencies``; ``overrides`` is the live ``app.dependency_overrides``
+    mapping; the route option ``response_model`` replaces the return annotation (``None``
+    disables response shaping); ``path_converters``
+    name the route's converters (``{"id": "int"}``), typing path parameters the handler does
+    not take.
+    """
+    # PERF: the analysis machinery loads at startup, not with `import avian`.
+    from .responses import analyse_response
+    from .solver import InputCompiler
+
+    if not callable(handler):
+        raise ConfigurationError(f"{where}: handler {handler!r} is not callable")
+    options = route_options or {}
+    dependencies = [*dependencies, *(options.get("dependencies") or ())]
+    is_async = is_async_callable(handler)
+    invoke: Callable[..., Awaitable[Any]] = handler if is_async else _run_sync(handler)
+
+    def compile_inputs(
+        current: Mapping[Any, Any] | None,
+    ) -> tuple[InputCompiler, list[Argument], Solver]:
+        compiler = InputCompiler(path_params, where, current)
+        compiler.add_dependencies(dependencies)
+        arguments = compiler.bind(handler, where)
+        return compiler, arguments, compiler.solver(invoke, arguments)
+
+    compiler, arguments, solve = compile_inputs(overrides)
+    if compiler.providers and overrides is not None:
+        solve = _follow_overrides(lambda o: compile_inputs(o)[2], overrides, solve)
+
+    declared = options.get("response_model", _UNSET)
+    if declared is _UNSET:
+        declared = return_annotation(handler)
+    response = analyse_response(declared, status, where)
+
+    direct = _direct_call(compiler, arguments, invoke, path_params)
+    if direct is None:
+        general = solve
+
+        async def call_general(ctx: Any) -> Any:
+            return await general(ctx, _keep)
+
+        plan = HandlerPlan(handler, call_general, "general", is_async)
+        plan.solve = solve
+    else:
+        kind, call, reader = direct
+        plan = HandlerPlan(handler, call, kind, is_async, reader)
+    name = getattr(handler, "__name__", None) or type(handler).__name__
+    path_types = {
+        param: _CONVERTER_TYPES.get(converter, str)
+        for param, converter in (path_converters or {}).items()
+    }
+    plan.params, plan.body = compiler.finish_specs(path_types, name)
+    plan.dependencies = tuple(compiler.providers)
+    plan.response = response.spec
+    plan.shape = response.shape
+    plan.exact_response = response.exact
+    return plan

@@ -62,6 +62,8 @@ class BodySpec:
     required: bool = True
     description: str | None = None
     examples: tuple[Any, ...] = ()
+    files: tuple[str, ...] = ()
+    """Form bodies: the fields of ``annotation`` that are uploaded files (binary parts)."""
 
 
 @dataclass(frozen=True)
@@ -73,3 +75,6 @@ class ResponseSpec:
     ``Any``, missing)."""
     status: int = 200
     media_type: str = "application/json"
+    empty: bool = False
+    """The handler returns nothing (``-> None``): no body, status 204 unless the route sets
+    another."""
