@@ -180,3 +180,83 @@ def test_config_resolves_env_and_hides_the_key() -> None:
     fallback = LLMConfig.resolve(env={"OPENAI_API_KEY": "k2"})
     assert fallback.api_key == "k2"
     assert not LLMConfig.resolve(env={}).configured
+
+
+def test_offline_uses_only_cached_answers(fake: FakeOpenAI, tmp_path: Path) -> None:
+    _, online = enhance(make_app(), fake, tmp_path)
+    calls = len(fake.requests)
+    app = make_app()
+
+    @app.get("/new")
+    async def brand_new() -> str:
+        return "new"
+
+    config = LLMConfig(base_url=fake.base_url, model="m1")
+    result = asyncio.run(
+        enhance_openapi(
+            app,
+            build_openapi(app),
+            config=config,
+            cache_path=tmp_path / "cache.json",
+            offline=True,
+        )
+    )
+    assert len(fake.requests) == calls  # nothing asked, even for the new route
+    paths = result.document["paths"]
+    assert paths["/users/{id}"]["get"] == online.document["paths"]["/users/{id}"]["get"]
+    assert "Handle" not in paths["/new"]["get"].get("summary", "")
+    assert "GET /new" in result.failed
+
+
+def test_cli_export_with_llm_level_and_ci_mode(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avian.cli.main import main
+
+    app_file = tmp_path / "shop.py"
+    app_file.write_text(
+        "from avian import App\n"
+        "app = App()\n"
+        "@app.get('/items/{id}')\n"
+        "async def item(id: int) -> dict[str, int]:\n"
+        "    return {'id': id}\n"
+    )
+    monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
+    out, cache = tmp_path / "openapi.json", tmp_path / "cache.json"
+    common = ["shop:app", "--app-dir", str(tmp_path), "--out", str(out)]
+    common += ["--llm-level", "3", "--llm-cache", str(cache)]
+    overview = tmp_path / "API_OVERVIEW.md"
+    assert main(["docs", "export", *common, "--overview", str(overview)]) == 0
+    exported = json.loads(out.read_text())
+    assert exported["paths"]["/items/{id}"]["get"]["summary"] == "Handle GET /items/{id}"
+    assert overview.read_text().startswith("# Shop API")
+    calls = len(fake.requests)
+    # CI: the committed document and cache are checked without calling the endpoint.
+    monkeypatch.delenv("LLM_BASE_URL")
+    assert main(["docs", "export", *common, "--check", "--ci"]) == 0
+    assert len(fake.requests) == calls
+
+
+def test_on_push_regenerates_only_for_the_production_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from avian.cli.main import main
+
+    (tmp_path / "hooked.py").write_text(
+        "from avian import App\napp = App()\n@app.get('/a')\nasync def a() -> str:\n"
+        "    return 'a'\n"
+    )
+    out = tmp_path / "openapi.json"
+    args = ["docs", "on-push", "hooked:app", "--app-dir", str(tmp_path), "--out", str(out)]
+    feature = "refs/heads/feature 1111 refs/heads/feature 2222\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(feature))
+    assert main(args) == 0
+    assert not out.exists()
+    production = "refs/heads/main 1111 refs/heads/main 2222\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(production))
+    assert main(args) == 1  # regenerated: commit it, then push again
+    assert "/a" in json.loads(out.read_text())["paths"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(production))
+    assert main(args) == 0  # up to date now

@@ -27,6 +27,8 @@ class AnswerCache:
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
         self._data: dict[str, Any] = {}
+        self.loaded = False
+        """True when answers were read from an existing file."""
         if self.path is not None and self.path.is_file():
             try:
                 loaded = msgspec.json.decode(self.path.read_bytes())
@@ -34,7 +36,10 @@ class AnswerCache:
                 loaded = {}  # a corrupt cache is rebuilt, not fatal
             if isinstance(loaded, dict):
                 self._data = loaded
+                self.loaded = True
         self.hits = 0
+        self.offline = False
+        """Answer only from the file: never ask the endpoint (CI)."""
 
     def get(self, key: str) -> Any | None:
         value = self._data.get(key)

@@ -99,20 +99,24 @@ async def enhance_openapi(
     level: int = 1,
     config: LLMConfig | None = None,
     cache_path: str | os.PathLike[str] | None = DEFAULT_CACHE_PATH,
+    offline: bool = False,
 ) -> DocsEnhancement:
     """A copy of ``document`` with empty summaries/descriptions written by the LLM.
 
-    Without a configured endpoint the copy is returned unchanged and nothing is called.
-    At level 3 the result also carries the ``API_OVERVIEW.md`` text (the caller writes it).
+    Without a configured endpoint, or with ``offline=True`` (CI), nothing is called: only
+    answers already in the cache are applied, so a committed cache gives the same document
+    everywhere.  At level 3 the result also carries the ``API_OVERVIEW.md`` text (the caller writes it).
     """
     if level not in (1, 2, 3):
         raise ConfigurationError(f"LLM docs level must be 1, 2 or 3, got {level!r}")
     config = config or LLMConfig.resolve()
     result = copy.deepcopy(document)
     outcome = DocsEnhancement(result, None, 0, 0, [])
-    if not config.configured:
-        return outcome
+    offline = offline or not config.configured
     cache = AnswerCache(cache_path)
+    if offline and not cache.loaded:
+        return outcome
+    cache.offline = offline
     paths: dict[str, Any] = result.get("paths", {})
     for method, path, handler, options in _operations(app):
         operation = paths.get(path, {}).get(method)
@@ -139,7 +143,8 @@ async def enhance_openapi(
             operation["description"] = description.strip()
     if level == 3:
         outcome.overview = await _organise(config, cache, outcome, result)
-    cache.save()
+    if not offline:
+        cache.save()
     return outcome
 
 
@@ -163,6 +168,8 @@ async def _ask(
     if isinstance(cached, dict):
         outcome.cached += 1
         return cached
+    if cache.offline:
+        return None
     outcome.asked += 1
     try:
         answer = await complete_json(config, system, question)

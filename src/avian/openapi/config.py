@@ -208,6 +208,9 @@ class OpenAPIConfig:
     """Document the 422 problem response on operations that take input."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Merged into the document's root (``x-`` extensions, ``webhooks``...)."""
+    document_file: str | None = None
+    """Serve this exported JSON document (e.g. the LLM-enhanced ``openapi.json`` written by
+    ``avian docs export --llm-level N``) instead of generating one; read at startup."""
 
     def __post_init__(self) -> None:
         for name in ("openapi_url", "yaml_url", "docs_url"):

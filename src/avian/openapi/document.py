@@ -71,6 +71,11 @@ def build_openapi(app: App) -> dict[str, Any]:
     return document
 
 
+def prime_document(app: App, document: dict[str, Any]) -> None:
+    """Serve ``document`` for ``app`` from now on (the docs preview shows an enhanced one)."""
+    _cache[app] = document
+
+
 # --- assembly ------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from ..context import Context
 from ..errors import ConfigurationError
@@ -47,11 +50,12 @@ def install_openapi(app: App) -> None:
     if config is None or not config.enabled or app in _installed:
         return
     _installed.add(app)
+    exported_document(config.document_file)  # a bad file fails at startup, not per request
     taken = _taken_paths(app)
     served: dict[tuple[str, str], bytes] = {}
 
     def document_for(ctx: Context) -> dict[str, Any]:
-        document = build_openapi(app)
+        document = exported_document(config.document_file) or build_openapi(app)
         root_path = ctx.scope.get("root_path", "")
         if root_path and not config.servers:
             # Served under a prefix: the operations' paths are relative to it.
@@ -89,6 +93,25 @@ def install_openapi(app: App) -> None:
 
     if config.docs_url:
         _install_pages(app, config, config.docs_url, add)
+
+
+def exported_document(path: str | None) -> dict[str, Any] | None:
+    """The document exported to ``path`` (``OpenAPIConfig.document_file``), read once."""
+    if path is None:
+        return None
+    cached = _exported.get(path)
+    if cached is None:
+        try:
+            cached = msgspec.json.decode(Path(path).read_bytes())
+        except (OSError, msgspec.DecodeError) as exc:
+            raise ConfigurationError(f"openapi document_file {path!r}: {exc}") from None
+        if not isinstance(cached, dict) or "openapi" not in cached:
+            raise ConfigurationError(f"openapi document_file {path!r} is not an OpenAPI document")
+        _exported[path] = cached
+    return cached
+
+
+_exported: dict[str, dict[str, Any]] = {}
 
 
 def _install_pages(
