@@ -25,14 +25,52 @@ from .routing.router import CallNext, Middleware, RouteInfo, Router, route_middl
 
 if TYPE_CHECKING:
     from .cache import Cache, ResponseCache, cache_response
+    from .config import Secret, Settings, SettingsBlock, SettingsError, build_app, load_settings
+    from .controllers import Controller
     from .csrf import CSRF, CSRFError, CSRFMiddleware, csrf_exempt, csrf_field, csrf_token
+    from .db import sql_session
+    from .durations import parse_duration
     from .flash import get_flashed_messages
+    from .handler_kinds import HandlerKind, handler_kind, raw, register_kind, stream
     from .http.forms import FormData
     from .http.uploads import UploadFile
+    from .llm import LLMConfig
     from .middleware.compression import CompressionMiddleware
     from .middleware.cors import CORSMiddleware, CORSOptions
     from .middleware.hosts import AllowedHostsMiddleware, HTTPSRedirectMiddleware
     from .middleware.shield import ShieldMiddleware, ShieldOptions, shield_override
+    from .openapi import (
+        APIKey,
+        HTTPBasic,
+        HTTPBearer,
+        OAuth2,
+        OAuthFlow,
+        OpenAPIConfig,
+        OpenIdConnect,
+        build_openapi,
+    )
+    from .pagination import (
+        CursorPage,
+        CursorPagination,
+        OffsetPage,
+        OffsetPagination,
+        Page,
+        PageParams,
+        Pagination,
+    )
+    from .params import (
+        Body,
+        Cookie,
+        Depends,
+        File,
+        Form,
+        Header,
+        Path,
+        Query,
+        RequestValidationError,
+        ResponseValidationError,
+    )
+    from .rpc import RPCRouter
     from .sessions import (
         CookieSession,
         Session,
@@ -41,7 +79,7 @@ if TYPE_CHECKING:
         session_of,
     )
     from .static import StaticFiles
-    from .stores import MemoryStore, PrefixedStore, Store
+    from .stores import MemoryStore, PrefixedStore, RedisStore, Store, StoreUnavailable
     from .templates import Jinja2Engine, TemplateEngine
     from .uploads import StoredFile, Upload, UploadError
     from .websockets import (
@@ -95,6 +133,49 @@ _LAZY = {
     "shield_override": ".middleware.shield",
     "AllowedHostsMiddleware": ".middleware.hosts",
     "HTTPSRedirectMiddleware": ".middleware.hosts",
+    "Depends": ".params",
+    "Query": ".params",
+    "Header": ".params",
+    "Cookie": ".params",
+    "Body": ".params",
+    "Path": ".params",
+    "Form": ".params",
+    "File": ".params",
+    "RequestValidationError": ".params",
+    "ResponseValidationError": ".params",
+    "RedisStore": ".stores",
+    "StoreUnavailable": ".stores",
+    "Controller": ".controllers",
+    "RPCRouter": ".rpc",
+    "HandlerKind": ".handler_kinds",
+    "handler_kind": ".handler_kinds",
+    "register_kind": ".handler_kinds",
+    "raw": ".handler_kinds",
+    "stream": ".handler_kinds",
+    "Page": ".pagination",
+    "OffsetPage": ".pagination",
+    "CursorPage": ".pagination",
+    "PageParams": ".pagination",
+    "Pagination": ".pagination",
+    "OffsetPagination": ".pagination",
+    "CursorPagination": ".pagination",
+    "Settings": ".config",
+    "load_settings": ".config",
+    "build_app": ".config",
+    "SettingsError": ".config",
+    "SettingsBlock": ".config",
+    "Secret": ".config",
+    "OpenAPIConfig": ".openapi",
+    "build_openapi": ".openapi",
+    "HTTPBearer": ".openapi",
+    "HTTPBasic": ".openapi",
+    "APIKey": ".openapi",
+    "OAuth2": ".openapi",
+    "OAuthFlow": ".openapi",
+    "OpenIdConnect": ".openapi",
+    "parse_duration": ".durations",
+    "LLMConfig": ".llm",
+    "sql_session": ".db",
 }
 
 
@@ -111,9 +192,11 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CSRF",
+    "APIKey",
     "AllowedHostsMiddleware",
     "App",
     "AvianError",
+    "Body",
     "BodyError",
     "BodyLimits",
     "CORSMiddleware",
@@ -125,42 +208,74 @@ __all__ = [
     "CompressionMiddleware",
     "ConfigurationError",
     "Context",
+    "Controller",
+    "Cookie",
     "CookieSession",
+    "CursorPage",
+    "CursorPagination",
+    "Depends",
+    "File",
     "FileResponse",
+    "Form",
     "FormData",
     "HTMLResponse",
+    "HTTPBasic",
+    "HTTPBearer",
     "HTTPError",
     "HTTPSRedirectMiddleware",
+    "HandlerKind",
+    "Header",
     "HeaderLimits",
     "HeaderValueError",
     "Headers",
     "JSONResponse",
     "Jinja2Engine",
     "KiB",
+    "LLMConfig",
     "MemoryStore",
     "MiB",
     "Middleware",
     "MutableHeaders",
+    "OAuth2",
+    "OAuthFlow",
+    "OffsetPage",
+    "OffsetPagination",
+    "OpenAPIConfig",
+    "OpenIdConnect",
+    "Page",
+    "PageParams",
+    "Pagination",
+    "Path",
     "PlainTextResponse",
     "PrefixedStore",
     "ProxyConfig",
+    "Query",
     "QueryParams",
+    "RPCRouter",
     "RedirectResponse",
+    "RedisStore",
     "Request",
     "RequestCookies",
+    "RequestValidationError",
     "Response",
     "ResponseCache",
     "ResponseCookies",
+    "ResponseValidationError",
     "RouteInfo",
     "Router",
+    "Secret",
     "Session",
     "SessionData",
     "SessionMiddleware",
+    "Settings",
+    "SettingsBlock",
+    "SettingsError",
     "ShieldMiddleware",
     "ShieldOptions",
     "State",
     "StaticFiles",
     "Store",
+    "StoreUnavailable",
     "StoredFile",
     "StreamingResponse",
     "TemplateEngine",
@@ -172,15 +287,24 @@ __all__ = [
     "WebSocketError",
     "WebSocketHandler",
     "WebSocketState",
+    "build_app",
+    "build_openapi",
     "cache_response",
     "csrf_exempt",
     "csrf_field",
     "csrf_token",
     "errors",
     "get_flashed_messages",
+    "handler_kind",
+    "load_settings",
+    "parse_duration",
+    "raw",
+    "register_kind",
     "route_middleware",
     "session_of",
     "shield_override",
+    "sql_session",
+    "stream",
     "when",
 ]
 __version__ = "0.1.0"
