@@ -186,7 +186,7 @@ def test_readers_work_as_dependencies() -> None:
     paginate = Pagination(default_size=2, max_size=3)
 
     @app.get("/deps")
-    async def with_dependency(params: PageParams = Depends(paginate)) -> Page[Book]:  # noqa: B008
+    async def with_dependency(params: PageParams = Depends(paginate)) -> Page[Book]:
         return params.slice(BOOKS)
 
     with TestClient(app) as client:

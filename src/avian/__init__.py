@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         RequestValidationError,
         ResponseValidationError,
     )
+    from .ratelimit import RateLimiter, RateLimitResult, rate_limit
     from .rpc import RPCRouter
     from .sessions import (
         CookieSession,
@@ -176,6 +177,9 @@ _LAZY = {
     "parse_duration": ".durations",
     "LLMConfig": ".llm",
     "sql_session": ".db",
+    "RateLimiter": ".ratelimit",
+    "RateLimitResult": ".ratelimit",
+    "rate_limit": ".ratelimit",
 }
 
 
@@ -252,6 +256,8 @@ __all__ = [
     "Query",
     "QueryParams",
     "RPCRouter",
+    "RateLimitResult",
+    "RateLimiter",
     "RedirectResponse",
     "RedisStore",
     "Request",
@@ -298,6 +304,7 @@ __all__ = [
     "handler_kind",
     "load_settings",
     "parse_duration",
+    "rate_limit",
     "raw",
     "register_kind",
     "route_middleware",

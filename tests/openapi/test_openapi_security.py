@@ -28,7 +28,7 @@ def guarded(scheme: Any) -> App:
 
     @app.get("/secret", security=[{"auth": []}])
     async def secret(
-        credentials: Any = Depends(scheme),  # noqa: B008 (scheme is local to this function)
+        credentials: Any = Depends(scheme),
     ) -> dict[str, Any]:
         if isinstance(credentials, BasicCredentials):
             return {"user": credentials.username, "password": credentials.password}

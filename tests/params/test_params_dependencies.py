@@ -257,13 +257,13 @@ def test_sub_dependencies_take_every_kind_of_input(rec: Recorder) -> None:
     async def paging(
         page: Annotated[int, Query(ge=1)] = 1,
         size: Annotated[int, Query(le=50)] = 10,
-        conf: dict[str, Any] = Depends(settings),  # noqa: B008 - the default-value form
+        conf: dict[str, Any] = Depends(settings),
     ) -> dict[str, Any]:
         return {"page": page, "size": size, **conf}
 
     def caller(
         user_agent: Annotated[str, Header()],
-        p: dict[str, Any] = Depends(paging),  # noqa: B008 - the default-value form
+        p: dict[str, Any] = Depends(paging),
     ) -> str:
         return f"{user_agent} on page {p['page']} of {p['path']}"
 
@@ -368,6 +368,89 @@ def test_class_and_callable_instance_providers() -> None:
         assert ok.json() == {"page": 3, "size": 20, "token": "abc"}
         assert client.get("/", headers={"authorization": "Basic x"}).status_code == 401
         assert client.get("/?size=x", headers={"authorization": "Bearer a"}).status_code == 422
+
+
+def test_an_inherited_async_call_is_awaited_for_providers_and_handlers(rec: Recorder) -> None:
+    class TokenReader:
+        async def __call__(self, authorization: Annotated[str, Header()]) -> str:
+            return authorization.removeprefix("Bearer ")
+
+    class BearerTokenReader(TokenReader):
+        """Inherits ``async def __call__`` from its base."""
+
+    class Session:
+        async def __call__(self) -> AsyncIterator[str]:
+            rec("open")
+            yield "session"
+            rec("close")
+
+    class NamedSession(Session):
+        pass
+
+    class Endpoint:
+        async def __call__(self, token: Annotated[str, Depends(BearerTokenReader())]) -> str:
+            rec("endpoint")
+            return token
+
+    class ChildEndpoint(Endpoint):
+        pass
+
+    app = App()
+    app.get("/endpoint")(ChildEndpoint())
+
+    @app.get("/session")
+    async def session(value: Annotated[str, Depends(NamedSession())]) -> str:
+        rec("handler")
+        return value
+
+    with TestClient(app) as client:
+        # Called as sync, the handler and the provider would hand back coroutine objects.
+        reply = client.get("/endpoint", headers={"authorization": "Bearer t1"})
+        assert (reply.status_code, reply.text) == (200, "t1")
+        assert client.get("/endpoint").json()["details"]["issues"][0]["loc"] == [
+            "header",
+            "authorization",
+        ]
+        assert client.get("/session").text == "session"
+    assert rec.events == ["endpoint", "open", "handler", "close"]
+
+
+def test_is_async_callable_sees_through_wrappers_and_inheritance() -> None:
+    import functools
+
+    from avian.params import is_async_callable
+
+    class Base:
+        async def __call__(self) -> None: ...
+
+    class Child(Base):
+        pass
+
+    class SyncCall:
+        def __call__(self) -> None: ...
+
+    class Binding(Child):
+        """Binds like a method (has ``__get__``), as handler-kind wrappers do."""
+
+        def __get__(self, instance: object, owner: type | None = None) -> "Binding":
+            return self
+
+    async def coroutine_function(x: int) -> None: ...
+
+    @functools.wraps(coroutine_function)
+    def decorated(x: int) -> Any:
+        return coroutine_function(x)
+
+    assert is_async_callable(Child())
+    assert is_async_callable(functools.partial(Child()))
+    assert is_async_callable(functools.partial(coroutine_function, 1))
+    assert is_async_callable(decorated)
+    assert is_async_callable(Binding())
+    assert not is_async_callable(SyncCall())
+    assert not is_async_callable(str.upper)
+    assert not is_async_callable(Child)  # calling the class builds an instance
+    assert not is_async_callable(len)
+    assert not is_async_callable(lambda: None)
 
 
 def test_sync_providers_run_inline_unless_blocking() -> None:

@@ -152,7 +152,11 @@ async def _marker_twice(q: Annotated[int, Query()] = Query(1)) -> None: ...
 async def _two_defaults(q: Annotated[int, Query(3)] = 4) -> None: ...
 
 
-async def _query_model(q: Annotated[Item, Query()]) -> None: ...
+class Nested(msgspec.Struct):
+    item: Item
+
+
+async def _query_model(q: Annotated[Nested, Query()]) -> None: ...
 
 
 async def _bad_constraint(q: Annotated[str, Query(ge=1)]) -> None: ...
@@ -332,3 +336,52 @@ def test_the_response_model_option_is_the_spec() -> None:
     plan = app._routes_by_name["handler"][0].plan
     assert plan is not None
     assert plan.response == ResponseSpec(list[Item], 200)
+
+
+def test_response_model_none_means_no_model_and_none_returns_mean_204() -> None:
+    app = App(openapi=False)
+
+    @app.get("/none-option", response_model=None)
+    async def none_option() -> Item: ...
+
+    @app.post("/none-option-201", response_model=None, status=201)
+    async def none_option_created() -> Item: ...
+
+    @app.delete("/gone")
+    async def gone() -> None: ...
+
+    @app.post("/gone-202", status=202)
+    async def gone_accepted() -> None: ...
+
+    app._freeze()
+
+    def response(name: str) -> Any:
+        plan = app._routes_by_name[name][0].plan
+        assert plan is not None
+        return plan.response
+
+    assert response("none_option") == ResponseSpec(None, 200)
+    assert response("none_option_created") == ResponseSpec(None, 201)
+    assert response("gone") == ResponseSpec(None, 204, "", empty=True)
+    assert response("gone_accepted") == ResponseSpec(None, 202, "", empty=True)
+
+
+def test_generated_body_models_are_named_after_the_handler() -> None:
+    app = App(openapi=False)
+
+    @app.post("/login")
+    async def login(user: Annotated[str, Form()]) -> None: ...
+
+    @app.post("/items")
+    async def create_item(item: Annotated[Item, Body(embed=True)]) -> None: ...
+
+    app._freeze()
+    login_body = app._routes_by_name["login"][0].plan.body  # type: ignore[union-attr]
+    item_body = app._routes_by_name["create_item"][0].plan.body  # type: ignore[union-attr]
+    assert login_body is not None
+    assert item_body is not None
+    assert (login_body.annotation.__name__, login_body.generated) == ("LoginForm", True)
+    assert (item_body.annotation.__name__, item_body.generated) == ("CreateItemBody", True)
+    assert [(f.encode_name, f.type) for f in msgspec.structs.fields(item_body.annotation)] == [
+        ("item", Item)
+    ]

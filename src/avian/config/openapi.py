@@ -50,6 +50,7 @@ class OpenAPISettings(SettingsBlock, frozen=True, kw_only=True):
     rapidoc_options: dict[str, str] = {}
     validation_responses: bool = True
     extra: dict[str, Any] = {}
+    document_file: str | None = None
 
     def openapi_options(self) -> dict[str, Any] | Literal[False]:
         """``App(openapi=...)``: ``False``, or the config as a dict."""
@@ -82,6 +83,7 @@ class OpenAPISettings(SettingsBlock, frozen=True, kw_only=True):
             "rapidoc_options": self.rapidoc_options,
             "validation_responses": self.validation_responses,
             "extra": self.extra,
+            "document_file": self.document_file,
         }
 
     def app_options(self) -> dict[str, Any]:

@@ -44,9 +44,6 @@ ANY_METHOD_OPERATIONS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 """Header parameters OpenAPI forbids describing as parameters."""
 
-_DEPENDENCY_ATTRS = ("dependency", "provider", "call", "fn", "func")
-"""Where a ``Depends(...)``-style marker keeps its provider."""
-
 _OPERATION_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 _cache: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
@@ -91,6 +88,7 @@ class _Builder:
         self.problem_refs: list[dict[str, Any]] = []
         self.validation_refs: list[dict[str, Any]] = []
         self.file_fields: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+        self.generated_models: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for name, scheme in config.security_schemes.items():
             self.security_schemes[name] = scheme_object(scheme, name)
             if isinstance(scheme, SecurityScheme):
@@ -109,6 +107,7 @@ class _Builder:
                 operation = self._operation(route, definition, chain, method, len(documented))
                 paths.setdefault(path, {})[method.lower()] = operation
         self.schemas.resolve()
+        self._name_generated_models()
         self._mark_file_fields()
         self._add_problem_components()
         return self._root(paths)
@@ -183,7 +182,7 @@ class _Builder:
         body = self._request_body(route, method)
         if body is not None:
             operation["requestBody"] = body
-        security = self._security(definition, chain)
+        security = self._security(route, definition, chain)
         operation["responses"] = self._responses(
             route,
             definition,
@@ -302,49 +301,94 @@ class _Builder:
     def _request_body(self, route: Route, method: str) -> dict[str, Any] | None:
         plan = route.plan
         spec = plan.body if plan is not None else None
-        if spec is None and _plan_is_empty(route):
-            annotation = _inferred_body(route)
-            if annotation is _NO_VALUE:
-                return None
-            media: tuple[str, ...] = ("application/json",)
-            required, description, examples = True, None, ()
-        elif spec is None:
+        if spec is None:
             return None
-        else:
-            annotation, media = spec.annotation, spec.media_types or ("application/json",)
-            required, description, examples = spec.required, spec.description, spec.examples
-        files: tuple[str, ...] = tuple(getattr(spec, "files", ()) or ())
+        annotation, media = spec.annotation, spec.media_types or ("application/json",)
         content: dict[str, Any] = {}
         for media_type in media:
-            schema = self.schemas.slot(annotation, "validation") if annotation is not None else {}
-            if files:
-                self.file_fields.append((schema, files))
+            if spec.generated:
+                schema = self._generated_model(annotation, spec.files)
+            elif annotation is not None:
+                schema = self.schemas.slot(annotation, "validation")
+                if spec.files:
+                    self.file_fields.append((schema, spec.files))
+            else:
+                schema = {}
             entry: dict[str, Any] = {"schema": schema}
-            if examples:
+            if spec.examples:
                 entry["examples"] = {
                     f"example{i + 1}": {"value": _json_value(v, fallback=None)}
-                    for i, v in enumerate(examples)
+                    for i, v in enumerate(spec.examples)
                 }
             content[media_type] = entry
-        body: dict[str, Any] = {"content": content, "required": bool(required)}
-        if description:
-            body["description"] = description
+        body: dict[str, Any] = {"content": content, "required": bool(spec.required)}
+        if spec.description:
+            body["description"] = spec.description
         return body
+
+    def _generated_model(self, model: Any, files: tuple[str, ...]) -> dict[str, Any]:
+        """The ``$ref`` of a model avian built for a handler (its form fields, an embedded
+        body); the component is assembled here (field schemas from msgspec) and named once
+        every type is known."""
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for field in msgspec.structs.fields(model):
+            if field.required:
+                required.append(field.encode_name)
+            if field.encode_name in files:
+                binary = {"type": "string", "format": "binary"}
+                many = _is_array(field.type)
+                properties[field.encode_name] = (
+                    {"type": "array", "items": binary} if many else binary
+                )
+                continue
+            extra: dict[str, Any] = {}
+            if not field.required:
+                default = _json_value(
+                    field.default
+                    if field.default is not msgspec.NODEFAULT
+                    else field.default_factory()
+                )
+                if default is not _NO_VALUE:
+                    extra["default"] = default
+            properties[field.encode_name] = self.schemas.slot(field.type, "validation", extra)
+        component: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            component["required"] = required
+        ref: dict[str, Any] = {}
+        self.generated_models.append((model.__name__, component, ref))
+        return ref
+
+    def _name_generated_models(self) -> None:
+        """Generated models get their handler-derived name (``LoginForm``,
+        ``CreateItemBody``), or the next free ``LoginForm2``, ``LoginForm3``... when another
+        schema has it; identical ones (one handler on two routes) share one component."""
+        components = self.schemas.components
+        for preferred, component, ref in self.generated_models:
+            name, counter = preferred, 2
+            while name in components and components[name] != {"title": name, **component}:
+                name = f"{preferred}{counter}"
+                counter += 1
+            components.setdefault(name, {"title": name, **component})
+            ref["$ref"] = REF_PREFIX + name
 
     def _responses(
         self, route: Route, definition: RouteDef, *, takes_input: bool, secured: bool
     ) -> dict[str, Any]:
         options = definition.options
-        annotation, status, media_type = _response_model(route)
+        annotation, status, media_type, fixed_by_kind = _success_response(route)
         responses: dict[str, Any] = {}
         success: dict[str, Any] = {
             "description": options.get("response_description")
             or ("No Content" if status == 204 else "Successful Response")
         }
-        if annotation is not None and status not in (204, 304):
-            success["content"] = {
-                media_type: {"schema": self.schemas.slot(annotation, "serialization")}
-            }
+        if status not in (204, 304):
+            if annotation is not None:
+                schema = self.schemas.slot(annotation, "serialization")
+                success["content"] = {media_type: {"schema": schema}}
+            elif fixed_by_kind:
+                text = media_type.startswith("text/")
+                success["content"] = {media_type: {"schema": {"type": "string"} if text else {}}}
         responses[str(status)] = success
         explicit = options.get("responses") or {}
         if not isinstance(explicit, Mapping):
@@ -449,7 +493,9 @@ class _Builder:
 
     # --- security -----------------------------------------------------------------------------
 
-    def _security(self, definition: RouteDef, chain: list[Router]) -> list[dict[str, list[str]]]:
+    def _security(
+        self, route: Route, definition: RouteDef, chain: list[Router]
+    ) -> list[dict[str, list[str]]]:
         where = f"route {definition.path}"
         declared: Any = definition.options.get("security")
         if declared is None:
@@ -459,7 +505,7 @@ class _Builder:
                     break
         if declared is None:
             declared = self.config.security
-        detected = self._detected_security(definition, chain)
+        detected = self._detected_security(route)
         if declared is None:
             return detected
         requirements = requirement_list(declared, where)
@@ -472,16 +518,29 @@ class _Builder:
                     )
         return requirements
 
-    def _detected_security(
-        self, definition: RouteDef, chain: list[Router]
-    ) -> list[dict[str, list[str]]]:
-        found: list[dict[str, list[str]]] = []
-        for scheme in _security_dependencies(definition, chain):
+    def _detected_security(self, route: Route) -> list[dict[str, list[str]]]:
+        """The requirements of the security schemes the route depends on, however deep (the
+        plan lists every provider: the app's, groups', the route's and sub-dependencies).
+
+        Every dependency runs, so the schemes that answer 401 without credentials
+        (``auto_error=True``) are all required together; one with ``auto_error=False`` may
+        be added to them or left out.
+        """
+        required: dict[str, list[str]] = {}
+        optional: list[str] = []
+        providers = route.plan.dependencies if route.plan is not None else ()
+        for scheme in providers:
+            if not isinstance(scheme, SecurityScheme):
+                continue
             name = self._scheme_name(scheme)
-            requirement: dict[str, list[str]] = {name: []}
-            if requirement not in found:
-                found.append(requirement)
-        return found
+            if scheme.auto_error:
+                required[name] = []
+            elif name not in optional:
+                optional.append(name)
+        optional = [name for name in optional if name not in required]
+        if not optional:
+            return [required] if required else []
+        return [*({**required, name: []} for name in optional), required]
 
     def _scheme_name(self, scheme: SecurityScheme) -> str:
         known = self.scheme_names.get(id(scheme))
@@ -541,122 +600,29 @@ def _has_query_like(parameters: list[dict[str, Any]]) -> bool:
     return any(p["in"] != "path" for p in parameters)
 
 
-def _security_dependencies(definition: RouteDef, chain: list[Router]) -> Iterator[SecurityScheme]:
-    candidates: list[Any] = []
-    for router in chain:
-        candidates.extend(router.dependencies)
-    candidates.extend(definition.options.get("dependencies") or ())
-    try:
-        signature = inspect.signature(definition.handler)
-        hints = typing.get_type_hints(definition.handler, include_extras=True)
-    except (TypeError, ValueError, NameError):
-        signature, hints = None, {}
-    if signature is not None:
-        for parameter in signature.parameters.values():
-            if parameter.default is not inspect.Parameter.empty:
-                candidates.append(parameter.default)
-            hint = hints.get(parameter.name)
-            if hint is not None and typing.get_origin(hint) is typing.Annotated:
-                candidates.extend(hint.__metadata__)
-    for candidate in candidates:
-        scheme = _as_scheme(candidate)
-        if scheme is not None:
-            yield scheme
-
-
-def _as_scheme(candidate: Any) -> SecurityScheme | None:
-    if isinstance(candidate, SecurityScheme):
-        return candidate
-    for attr in _DEPENDENCY_ATTRS:
-        inner = getattr(candidate, attr, None)
-        if isinstance(inner, SecurityScheme):
-            return inner
-    return None
-
-
-# --- handler introspection (fallbacks while plans carry no specs) ---------------------------------
+# --- successful responses -----------------------------------------------------------------------
 
 _NO_VALUE: Any = object()
 
 
-def _plan_is_empty(route: Route) -> bool:
-    plan = route.plan
-    return plan is None or (not plan.params and plan.body is None and plan.response is None)
+def _success_response(route: Route) -> tuple[Any, int, str, bool]:
+    """``(annotation or None, status, media type, whether a handler kind fixed the media
+    type)`` of the successful response.
 
+    Stream, html and custom kinds (``handler.__avian_kind__``) send their own media type
+    (``application/x-ndjson``, ``text/html``...), whatever the handler's annotation says.
+    """
+    from ..handler_kinds import KIND_ATTR  # PERF: only when the document is built
 
-def _type_hints(handler: Any) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(handler)
-    except Exception:
-        return {}
-
-
-def _is_model(annotation: Any) -> bool:
-    if not isinstance(annotation, type):
-        return False
-    if issubclass(annotation, msgspec.Struct) or hasattr(annotation, "__dataclass_fields__"):
-        return True
-    if typing.is_typeddict(annotation):
-        return True
-    return hasattr(annotation, "model_validate") and hasattr(annotation, "model_fields")
-
-
-def _inferred_body(route: Route) -> Any:
-    """The body type of a handler whose plan describes nothing: a model parameter, or a
-    parameter named ``body`` (``None``: parsed by content type)."""
-    handler = route.definition.handler
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):
-        return _NO_VALUE
-    hints = _type_hints(handler)
-    for parameter in signature.parameters.values():
-        if parameter.name == "ctx" or parameter.name in route.pattern.param_names:
-            continue
-        annotation = hints.get(parameter.name, parameter.annotation)
-        if _is_model(annotation):
-            return annotation
-        if parameter.name == "body":
-            return None if annotation in (inspect.Parameter.empty, Any) else annotation
-    return _NO_VALUE
-
-
-def _response_model(route: Route) -> tuple[Any, int, str]:
-    """``(annotation or None, status, media type)`` of the successful response."""
     definition = route.definition
-    plan = route.plan
-    spec = plan.response if plan is not None else None
-    if spec is not None:
-        return spec.annotation, spec.status, spec.media_type
-    status = definition.status
-    if "response_model" in definition.options:
-        annotation = definition.options["response_model"]
-    else:
-        hints = _type_hints(definition.handler)
-        if "return" not in hints:
-            return None, status, "application/json"
-        annotation = hints["return"]
-    if annotation is None or annotation is type(None):
-        return None, 204 if status == 200 else status, "application/json"
-    if annotation is Any or _is_response_class(annotation):
-        return None, status, "application/json"
-    if annotation is str:
-        return annotation, status, "text/plain"
-    if annotation is bytes:
-        return annotation, status, "application/octet-stream"
-    return annotation, status, "application/json"
-
-
-def _is_response_class(annotation: Any) -> bool:
-    from ..http.response import Response
-
-    origin = typing.get_origin(annotation) or annotation
-    if isinstance(origin, type) and issubclass(origin, Response):
-        return True
-    # ``Response | None`` and friends: any Response member means "not a model".
-    return any(
-        isinstance(arg, type) and issubclass(arg, Response) for arg in typing.get_args(annotation)
-    )
+    spec = route.plan.response if route.plan is not None else None
+    if spec is None:
+        return None, definition.status, "application/json", False
+    kind = getattr(definition.handler, KIND_ATTR, None)
+    media = getattr(kind, "media_type", None)
+    if spec.empty or not isinstance(media, str):
+        return spec.annotation, spec.status, spec.media_type, False
+    return spec.annotation, spec.status, media, True
 
 
 def _docstring(handler: Any) -> tuple[str | None, str | None]:

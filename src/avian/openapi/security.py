@@ -58,12 +58,6 @@ class SecurityScheme:
     auto_error: bool
     verify: Verifier | None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # Dependency analysers look for ``async def __call__`` on the class itself.
-        if "__call__" not in vars(cls):
-            setattr(cls, "__call__", SecurityScheme.__call__)  # noqa: B010
-
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI Security Scheme Object."""
         raise NotImplementedError

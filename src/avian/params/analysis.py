@@ -241,18 +241,19 @@ def analyse_handler(
 
     ``dependencies`` (app's, then each group's) run before the handler, followed by the
     route option ``dependencies``; ``overrides`` is the live ``app.dependency_overrides``
-    mapping; the route option ``response_model`` replaces the return annotation (``None``
-    disables response shaping); ``path_converters``
-    name the route's converters (``{"id": "int"}``), typing path parameters the handler does
+    mapping; the route option ``response_model`` replaces the return annotation
+    (``response_model=None``: no response model, the output is neither shaped nor
+    documented); ``path_converters`` name the route's converters (``{"id": "int"}``), typing path parameters the handler does
     not take.
     """
     # PERF: the analysis machinery loads at startup, not with `import avian`.
-    from .responses import analyse_response
+    from .responses import analyse_response, no_response_model
     from .solver import InputCompiler
 
     if not callable(handler):
         raise ConfigurationError(f"{where}: handler {handler!r} is not callable")
     options = route_options or {}
+    name = getattr(handler, "__name__", None) or type(handler).__name__
     dependencies = [*dependencies, *(options.get("dependencies") or ())]
     is_async = is_async_callable(handler)
     invoke: Callable[..., Awaitable[Any]] = handler if is_async else _run_sync(handler)
@@ -260,7 +261,7 @@ def analyse_handler(
     def compile_inputs(
         current: Mapping[Any, Any] | None,
     ) -> tuple[InputCompiler, list[Argument], Solver]:
-        compiler = InputCompiler(path_params, where, current)
+        compiler = InputCompiler(path_params, where, current, name)
         compiler.add_dependencies(dependencies)
         arguments = compiler.bind(handler, where)
         return compiler, arguments, compiler.solver(invoke, arguments)
@@ -270,9 +271,12 @@ def analyse_handler(
         solve = _follow_overrides(lambda o: compile_inputs(o)[2], overrides, solve)
 
     declared = options.get("response_model", _UNSET)
-    if declared is _UNSET:
-        declared = return_annotation(handler)
-    response = analyse_response(declared, status, where)
+    if declared is None:
+        response = no_response_model(status)
+    else:
+        if declared is _UNSET:
+            declared = return_annotation(handler)
+        response = analyse_response(declared, status, where)
 
     direct = _direct_call(compiler, arguments, invoke, path_params)
     if direct is None:
@@ -286,7 +290,6 @@ def analyse_handler(
     else:
         kind, call, reader = direct
         plan = HandlerPlan(handler, call, kind, is_async, reader)
-    name = getattr(handler, "__name__", None) or type(handler).__name__
     path_types = {
         param: _CONVERTER_TYPES.get(converter, str)
         for param, converter in (path_converters or {}).items()

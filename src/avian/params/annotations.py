@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import re
 import sys
 import types
 import typing
@@ -23,6 +24,7 @@ import msgspec
 
 __all__ = [
     "NoneType",
+    "TextModelField",
     "contains_model",
     "contains_pydantic",
     "is_model",
@@ -30,7 +32,9 @@ __all__ = [
     "is_scalar",
     "sequence_item",
     "split_annotated",
+    "split_header_list",
     "strip_optional",
+    "text_model_fields",
 ]
 
 NoneType = type(None)
@@ -165,3 +169,108 @@ def contains_model(annotation: Any) -> bool:
 
 def contains_pydantic(annotation: Any) -> bool:
     return _walk(annotation, is_pydantic_model)
+
+
+class TextModelField(typing.NamedTuple):
+    """One field of a model used as a set of query parameters (headers, cookies)."""
+
+    name: str
+    """The attribute name (the model is built with it)."""
+    wire_name: str
+    """The name on the wire: the Struct's encoded name (``rename=``), else ``name``."""
+    annotation: Any
+    required: bool
+    default: Any
+    """The field's default (a factory's value), or ``None`` when it has none."""
+
+    @property
+    def renamed(self) -> bool:
+        return self.wire_name != self.name
+
+
+def text_model_fields(model: Any, where: str) -> list[TextModelField]:
+    """The fields of a msgspec ``Struct``, dataclass or ``TypedDict`` read from the query
+    string (headers, cookies) one parameter per field."""
+    from ..errors import ConfigurationError
+
+    if isinstance(model, type) and issubclass(model, msgspec.Struct):
+        return [
+            TextModelField(
+                f.name,
+                f.encode_name,
+                f.type,
+                f.required,
+                _default_of(f.default, f.default_factory, msgspec.NODEFAULT),
+            )
+            for f in msgspec.structs.fields(model)
+        ]
+    hints = _model_hints(model, where)
+    if dataclasses.is_dataclass(model):
+        return [
+            TextModelField(
+                f.name,
+                f.name,
+                hints.get(f.name, Any),
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                _default_of(f.default, f.default_factory, dataclasses.MISSING),
+            )
+            for f in dataclasses.fields(model)
+            if f.init
+        ]
+    if typing.is_typeddict(model):
+        required = getattr(model, "__required_keys__", frozenset(hints))
+        return [TextModelField(n, n, h, n in required, None) for n, h in hints.items()]
+    raise ConfigurationError(
+        f"{where}: a model read from query parameters, headers or cookies must be a msgspec "
+        f"Struct, a dataclass or a TypedDict, got {model!r}"
+    )
+
+
+def _model_hints(model: Any, where: str) -> dict[str, Any]:
+    from ..errors import ConfigurationError
+
+    try:
+        return typing.get_type_hints(model, include_extras=True)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{where}: cannot resolve the annotations of {model!r}: {exc}"
+        ) from None
+
+
+def _default_of(default: Any, factory: Any, missing: Any) -> Any:
+    if default is not missing:
+        return default
+    if factory is not missing and factory in (list, dict, set, frozenset, tuple):
+        return factory()
+    return None
+
+
+def split_header_list(value: str) -> list[str]:
+    """The members of a comma-separated header value (RFC 9110 lists): ``a, b,,c`` ->
+    ``["a", "b", "c"]``; a double-quoted member may hold commas (``"x, y"`` -> ``x, y``)."""
+    if '"' not in value:
+        return [part.strip() for part in value.split(",") if part.strip()]
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [_unquoted(part.strip()) for part in parts if part.strip()]
+
+
+def _unquoted(member: str) -> str:
+    """``"a, b"`` -> ``a, b`` (a member that is one quoted string, escapes resolved)."""
+    if len(member) < 2 or member[0] != '"' or member[-1] != '"':
+        return member
+    return re.sub(r"\\(.)", r"\1", member[1:-1])

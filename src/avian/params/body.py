@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BodyReader",
+    "embedded_body_reader",
+    "envelope_model",
     "file_reader",
     "form_field_reader",
     "form_model_reader",
@@ -117,6 +119,47 @@ def json_body_reader(annotation: Any, default: Any, where: str) -> BodyReader:
             raise RequestValidationError([issue_from_msgspec(exc, _BODY_LOC)]) from None
 
     return read_optional
+
+
+def envelope_model(name: str, key: str, annotation: Any, default: Any) -> Any:
+    """The Struct of an embedded body: one field, ``key``, holding the value."""
+    field: tuple[Any, ...] = ("value", annotation)
+    if default is not REQUIRED:
+        field = ("value", annotation, msgspec.field(default_factory=lambda: default))
+    return msgspec.defstruct(name, [field], rename={"value": key})
+
+
+def embedded_body_reader(
+    envelope: Any, key: str, annotation: Any, default: Any, where: str
+) -> BodyReader:
+    """``Body(embed=True)``: the JSON body is ``{"<key>": value}``; the reader hands over
+    ``value`` decoded into ``annotation`` (issues at ``["body", key, ...]``)."""
+    validate: Callable[[Any], Any] | None = None
+    if annotation is not None and contains_pydantic(annotation):
+        # msgspec reads the envelope, pydantic validates what it holds.
+        envelope = envelope_model("Envelope", key, Any, default)
+        if is_pydantic_model(annotation):
+            validate = annotation.model_validate
+        else:
+            from pydantic import TypeAdapter  # the annotation is pydantic: it is installed
+
+            validate = TypeAdapter(annotation).validate_python
+    read = json_body_reader(envelope, default, where)
+    loc: list[str | int] = ["body", key]
+
+    async def read_embedded(ctx: Context) -> Any:
+        value = await read(ctx)
+        if type(value) is not envelope:
+            return value  # no body at all: the parameter's default
+        inner = value.value
+        if validate is None or inner is default:
+            return inner
+        try:
+            return validate(inner)
+        except ValueError as exc:  # pydantic's ValidationError
+            raise RequestValidationError(pydantic_issues(exc, loc)) from None
+
+    return read_embedded
 
 
 def form_field_reader(

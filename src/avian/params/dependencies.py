@@ -11,12 +11,11 @@ error still reaches the client), but it may replace it by raising another.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .signatures import is_async_callable
+from .signatures import call_target, is_async_callable
 
 __all__ = [
     "ASYNC",
@@ -45,20 +44,9 @@ THREAD_GEN = 5
 GENERATOR_MODES = frozenset({ASYNC_GEN, SYNC_GEN, THREAD_GEN})
 
 
-def _target(fn: Any) -> Any:
-    target = inspect.unwrap(fn)
-    while isinstance(target, functools.partial):
-        target = target.func
-    return target
-
-
 def provider_mode(fn: Callable[..., Any], blocking: bool) -> int:
     """How to call ``fn`` (one of the mode constants)."""
-    target = _target(fn)
-    if not inspect.isfunction(target) and not inspect.ismethod(target):
-        call = vars(type(target)).get("__call__") if not isinstance(target, type) else None
-        if call is not None:
-            target = call
+    target = call_target(fn)  # an instance's (possibly inherited) ``__call__``
     if inspect.isasyncgenfunction(target):
         return ASYNC_GEN
     if inspect.isgeneratorfunction(target):

@@ -56,6 +56,7 @@ class ParamInfo:
         "default",
         "deprecated",
         "description",
+        "embed",
         "examples",
         "include_in_schema",
         "media_type",
@@ -74,6 +75,7 @@ class ParamInfo:
         constraints: Constraints,
         convert_underscores: bool = True,
         media_type: str | None = None,
+        embed: bool = False,
     ) -> None:
         self.source = source
         self.default = REQUIRED if default is ... else default
@@ -85,6 +87,7 @@ class ParamInfo:
         self.constraints = constraints
         self.convert_underscores = convert_underscores
         self.media_type = media_type
+        self.embed = embed
 
     def __repr__(self) -> str:
         name = self.source.capitalize()
@@ -231,6 +234,8 @@ def Path(
 def Body(
     default: Any = REQUIRED,
     *,
+    embed: bool = False,
+    alias: str | None = None,
     media_type: str = "application/json",
     description: str | None = None,
     examples: Sequence[Any] | None = None,
@@ -244,17 +249,22 @@ def Body(
     pattern: str | None = None,
 ) -> Any:
     """The JSON request body, decoded into the parameter's type (any type, not only
-    models: ``ids: Annotated[list[int], Body()]``)."""
+    models: ``ids: Annotated[list[int], Body()]``).
+
+    With ``embed=True`` the body is an object holding the value under the parameter's name
+    (or ``alias``): ``item: Annotated[Item, Body(embed=True)]`` reads ``{"item": {...}}``.
+    """
     return ParamInfo(
         "body",
         default,
-        None,
+        alias,
         description,
         examples,
         False,
         True,
         _constraints(gt, ge, lt, le, multiple_of, min_length, max_length, pattern),
         media_type=media_type,
+        embed=embed,
     )
 
 

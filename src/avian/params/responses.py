@@ -33,7 +33,7 @@ from .annotations import (
 from .conversion import check_type
 from .spec import ResponseSpec
 
-__all__ = ["ResponseModel", "ResponseValidationError", "analyse_response"]
+__all__ = ["ResponseModel", "ResponseValidationError", "analyse_response", "no_response_model"]
 
 _STREAM_ORIGINS = frozenset(
     {
@@ -124,6 +124,12 @@ def _shaper(annotation: Any, where: str) -> Callable[[Any], Any]:
             ) from exc
 
     return shape
+
+
+def no_response_model(status: int) -> ResponseModel:
+    """``response_model=None``: whatever the handler returns is sent as it is, and the
+    document says nothing about the output's shape (the return annotation is ignored)."""
+    return ResponseModel(ResponseSpec(None, status))
 
 
 def analyse_response(annotation: Any, status: int, where: str) -> ResponseModel:

@@ -15,20 +15,53 @@ from typing import Any
 
 from ..errors import ConfigurationError
 
-__all__ = ["Unresolved", "is_async_callable", "read_signature", "return_annotation"]
+__all__ = [
+    "Unresolved",
+    "call_target",
+    "is_async_callable",
+    "read_signature",
+    "return_annotation",
+]
+
+
+def _unwrapped(fn: Any) -> Any:
+    """``fn`` without decorator wrappers (``__wrapped__``) and ``functools.partial`` layers."""
+    target = inspect.unwrap(fn)
+    while isinstance(target, functools.partial):
+        target = inspect.unwrap(target.func)
+    return target
+
+
+def _is_plain_callable(target: Any) -> bool:
+    """Functions, methods, builtins and classes: calling them runs them (or builds an
+    instance), not a ``__call__`` defined by their type."""
+    # Not ``inspect.isroutine``: it also takes any object with a ``__get__`` (a callable
+    # object that binds like a method), whose ``__call__`` is what runs.
+    return (
+        inspect.isfunction(target)
+        or inspect.ismethod(target)
+        or inspect.isbuiltin(target)
+        or isinstance(target, type)
+    )
+
+
+def call_target(fn: Any) -> Any:
+    """What actually runs when ``fn`` is called: the function behind decorators and
+    ``partial``, or, for an instance, its class's ``__call__`` (inherited ones included)."""
+    target = _unwrapped(fn)
+    if _is_plain_callable(target):
+        return target
+    call = getattr(type(target), "__call__", None)  # noqa: B004 - the type's, not the object's
+    return target if call is None else _unwrapped(call)
 
 
 def is_async_callable(fn: Any) -> bool:
     """True for ``async def`` functions, also through decorators and ``partial``, and for
-    objects whose ``__call__`` is ``async def``."""
-    target = inspect.unwrap(fn)
-    while isinstance(target, functools.partial):
-        target = target.func
-    if inspect.iscoroutinefunction(target):
+    objects whose class defines or inherits an ``async def __call__``."""
+    target = _unwrapped(fn)
+    if inspect.iscoroutinefunction(target):  # also objects marked by markcoroutinefunction
         return True
-    # An instance whose class defines ``async def __call__``.
-    call = vars(type(target)).get("__call__")
-    return call is not None and inspect.iscoroutinefunction(call)
+    return not _is_plain_callable(target) and inspect.iscoroutinefunction(call_target(target))
 
 
 def _hint_sources(fn: Any) -> list[Any]:
@@ -40,7 +73,7 @@ def _hint_sources(fn: Any) -> list[Any]:
         return [target.__init__, target]  # type: ignore[misc]
     if inspect.isfunction(target) or inspect.ismethod(target) or inspect.isbuiltin(target):
         return [target]
-    call = vars(type(target)).get("__call__") or getattr(type(target), "__call__", None)  # noqa: B004
+    call = getattr(type(target), "__call__", None)  # noqa: B004 - the type's, not the object's
     return [call] if call is not None else []
 
 

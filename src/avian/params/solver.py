@@ -15,7 +15,9 @@ call.  The compiled function fills the slots in a fixed order:
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -28,10 +30,21 @@ from .annotations import (
     is_scalar,
     sequence_item,
     split_annotated,
+    split_header_list,
     strip_optional,
+    text_model_fields,
 )
-from .body import BodyReader, file_reader, form_field_reader, form_model_reader, json_body_reader
+from .body import (
+    BodyReader,
+    embedded_body_reader,
+    envelope_model,
+    file_reader,
+    form_field_reader,
+    form_model_reader,
+    json_body_reader,
+)
 from .conversion import (
+    LENGTH_CONSTRAINTS,
     NUMERIC_CONSTRAINTS,
     TEXT_CONSTRAINTS,
     Converter,
@@ -57,7 +70,7 @@ from .spec import BodySpec, Constraints, ParamSpec
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["Argument", "Finish", "InputCompiler", "Solver"]
+__all__ = ["Argument", "Finish", "InputCompiler", "Solver", "model_name"]
 
 Finish = Callable[["Context", Any], Any]
 """``finish(ctx, handler_value)``: what the solver returns (the response, in the pipeline)."""
@@ -67,6 +80,9 @@ Extractor = Callable[[Any, list[Issue]], Any]
 
 CTX_SLOT = 0
 _EMPTY = inspect.Parameter.empty
+_ABSENT: Any = object()
+"""What a model field's extractor returns when the value was not sent (the model's own
+default applies)."""
 _FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 _JSON_MEDIA = ("application/json",)
 
@@ -110,9 +126,12 @@ class InputCompiler:
         path_params: tuple[str, ...],
         where: str,
         overrides: Mapping[Any, Any] | None,
+        name: str = "handler",
     ) -> None:
         self.path_params = path_params
         self.where = where
+        self.name = name
+        """The handler's name: generated body models are named after it."""
         self.overrides = overrides or {}
         self.slots = 1  # slot 0 is the context
         self.path: list[tuple[int, str, Converter | None]] = []
@@ -129,6 +148,8 @@ class InputCompiler:
         self.specs: dict[tuple[str, str], ParamSpec] = {}
         self.body: BodySpec | None = None
         self.json_body: tuple[str, Any] | None = None
+        self.body_claim: Any = _ABSENT
+        """What the JSON body is decoded into (the first body parameter decides)."""
         self.form_fields: list[tuple[str, Any, Any]] = []
         self.file_fields: list[str] = []
         self.form_model: Any = None
@@ -243,6 +264,8 @@ class InputCompiler:
             if is_model(strip_optional(base)[0]):
                 return self._form_model(name, base, marker, default, param.kind, where)
             return self._form_field(name, alias, base, extras, marker, default, param.kind, where)
+        if is_model(strip_optional(base)[0]):
+            return self._text_model(source, name, base, marker, default, param.kind, where)
         return self._text(source, name, base, extras, marker, default, param.kind, where)
 
     # --- dependencies -----------------------------------------------------------------------
@@ -363,19 +386,32 @@ class InputCompiler:
         where: str,
     ) -> Argument:
         where = f"{where}: parameter {name!r}"
+        alias = _wire_name(source, name, marker)
+        extract, spec = self._text_input(source, name, alias, base, extras, marker, default, where)
+        self._spec(spec)
+        slot = self._slot()
+        self._text_inputs(source).append((slot, extract))
+        return Argument(name, slot, "other", param_kind)
+
+    def _text_inputs(self, source: str) -> list[tuple[int, Extractor]]:
+        return {"query": self.query, "header": self.header, "cookie": self.cookie}[source]
+
+    def _text_input(
+        self,
+        source: str,
+        name: str,
+        alias: str,
+        base: Any,
+        extras: tuple[Any, ...],
+        marker: ParamInfo | None,
+        default: Any,
+        where: str,
+    ) -> tuple[Extractor, ParamSpec]:
+        """The extractor of one query/header/cookie value and its description."""
         inner, nullable = strip_optional(base)
         inner, inner_extras = split_annotated(inner)
         constraints = merge_meta(marker.constraints if marker else Constraints(), extras)
         constraints = merge_meta(constraints, inner_extras)
-        if source == "header":
-            underscores = marker.convert_underscores if marker else True
-            alias = (
-                marker.alias
-                if marker and marker.alias
-                else (name.replace("_", "-") if underscores else name)
-            ).lower()
-        else:
-            alias = marker.alias if marker and marker.alias else name
         loc: list[str | int] = [source, alias]
         required = default is REQUIRED
         item = sequence_item(inner)
@@ -396,7 +432,15 @@ class InputCompiler:
             convert = scalar_converter(item_type, item_constraints, where)
             min_length, max_length = constraints.min_length, constraints.max_length
             extract = _list_extractor(
-                alias, loc, convert, container, required, default, min_length, max_length
+                alias,
+                loc,
+                convert,
+                container,
+                required,
+                default,
+                min_length,
+                max_length,
+                split_commas=source == "header",
             )
         else:
             if not is_scalar(inner):
@@ -406,26 +450,73 @@ class InputCompiler:
             convert = scalar_converter(inner, constraints, where)
             empty_is_none = nullable and inner is not str
             extract = _value_extractor(alias, loc, convert, required, default, empty_is_none)
-        self._spec(
-            ParamSpec(
-                name=name,
-                source=source,  # type: ignore[arg-type]
-                alias=alias,
-                annotation=inner if item is None else _list_annotation(item),
-                required=required,
-                default=None if required else default,
-                nullable=nullable or (not required and default is None),
-                description=marker.description if marker else None,
-                examples=marker.examples if marker else (),
-                deprecated=marker.deprecated if marker else False,
-                include_in_schema=marker.include_in_schema if marker else True,
-                constraints=constraints,
+        spec = ParamSpec(
+            name=name,
+            source=source,  # type: ignore[arg-type]
+            alias=alias,
+            annotation=inner if item is None else _list_annotation(item),
+            required=required,
+            default=None if required or default is _ABSENT else default,
+            nullable=nullable or (not required and default is None),
+            description=marker.description if marker else None,
+            examples=marker.examples if marker else (),
+            deprecated=marker.deprecated if marker else False,
+            include_in_schema=marker.include_in_schema if marker else True,
+            constraints=constraints,
+        )
+        return extract, spec
+
+    def _text_model(
+        self,
+        source: str,
+        name: str,
+        base: Any,
+        marker: ParamInfo,
+        default: Any,
+        param_kind: Any,
+        where: str,
+    ) -> Argument:
+        """A Struct or dataclass whose every field is one query parameter (header,
+        cookie): ``filters: Annotated[Filters, Query()]``."""
+        where = f"{where}: parameter {name!r}"
+        model = strip_optional(base)[0]
+        extractors: list[tuple[str, Extractor]] = []
+        aliases: list[str] = []
+        for field in text_model_fields(model, where):
+            field_marker = ParamInfo(
+                source,  # type: ignore[arg-type]
+                REQUIRED,
+                field.wire_name if field.renamed else None,
+                None,
+                None,
+                marker.deprecated,
+                marker.include_in_schema,
+                Constraints(),
+                convert_underscores=marker.convert_underscores,
             )
-        )
+            alias = _wire_name(source, field.name, field_marker)
+            field_base, field_extras = _unwrap(field.annotation)
+            extract, spec = self._text_input(
+                source,
+                field.name,
+                alias,
+                field_base,
+                field_extras,
+                field_marker,
+                REQUIRED if field.required else _ABSENT,
+                f"{where}: field {field.name!r}",
+            )
+            if not field.required:
+                nullable = spec.nullable or field.default is None
+                spec = dataclasses.replace(spec, default=field.default, nullable=nullable)
+            elif default is not REQUIRED:  # the whole model may be left out
+                spec = dataclasses.replace(spec, required=False)
+            self._spec(spec)
+            extractors.append((field.name, extract))
+            aliases.append(alias)
+        extract_model = _model_extractor(model, source, name, extractors, aliases, default)
         slot = self._slot()
-        {"query": self.query, "header": self.header, "cookie": self.cookie}[source].append(
-            (slot, extract)
-        )
+        self._text_inputs(source).append((slot, extract_model))
         return Argument(name, slot, "other", param_kind)
 
     # --- bodies -----------------------------------------------------------------------------
@@ -436,10 +527,12 @@ class InputCompiler:
         if kind == "json":
             if self.form_fields or self.file_fields or self.form_model is not None:
                 raise ConfigurationError(f"{where}: a JSON body and form fields cannot be mixed")
-            if self.json_body is not None and self.json_body[1] != annotation:
+            if self.body_claim is _ABSENT:
+                self.body_claim = annotation
+            elif self.body_claim != annotation:
+                first = self.json_body[0] if self.json_body else "?"
                 raise ConfigurationError(
-                    f"{where}: the route already has a body ({self.json_body[0]}); only one "
-                    "body type per route"
+                    f"{where}: the route already has a body ({first}); only one body type per route"
                 )
         elif self.json_body is not None:
             raise ConfigurationError(f"{where}: a JSON body and form fields cannot be mixed")
@@ -458,14 +551,26 @@ class InputCompiler:
         constraints = merge_meta(marker.constraints if marker else Constraints(), extras)
         meta = constraint_meta(constraints)
         annotation: Any = None if untyped else base
-        self._claim_body("json", annotation, where)
         decoded = annotation if meta is None or annotation is None else Annotated[annotation, meta]
-        reader = json_body_reader(decoded, default, f"{where}: parameter {name!r}")
-        media: tuple[str, ...] = (
-            (*_JSON_MEDIA, *_FORM_MEDIA)
-            if untyped
-            else ((marker.media_type or _JSON_MEDIA[0],) if marker else _JSON_MEDIA)
-        )
+        where = f"{where}: parameter {name!r}"
+        generated = False
+        if marker is not None and marker.embed:
+            key = marker.alias or name
+            self._claim_body("json", ("embedded", key, annotation), where)
+            envelope = envelope_model(
+                model_name(self.name, "Body"), key, Any if untyped else decoded, default
+            )
+            reader = embedded_body_reader(envelope, key, decoded, default, where)
+            annotation, generated = envelope, True
+            media: tuple[str, ...] = _JSON_MEDIA
+        else:
+            self._claim_body("json", annotation, where)
+            reader = json_body_reader(decoded, default, where)
+            media = (
+                (*_JSON_MEDIA, *_FORM_MEDIA)
+                if untyped
+                else ((marker.media_type or _JSON_MEDIA[0],) if marker else _JSON_MEDIA)
+            )
         if self.json_body is None:
             self.json_body = (name, annotation)
             self.body = BodySpec(
@@ -475,6 +580,7 @@ class InputCompiler:
                 required=default is REQUIRED,
                 description=marker.description if marker else None,
                 examples=marker.examples if marker else (),
+                generated=generated,
             )
         slot = self._slot()
         self.readers.append((slot, reader))
@@ -515,7 +621,13 @@ class InputCompiler:
         reader = form_field_reader(
             alias, convert, container, default, nullable and target is not str
         )
-        self.form_fields.append((alias, base, default))
+        documented: Any = _with_meta(target, constraint_meta(item_constraints))
+        if container is not None:
+            length = constraint_meta(constraints, LENGTH_CONSTRAINTS)
+            documented = _with_meta(container[documented], length)
+        if nullable:
+            documented = Union[documented, None]  # noqa: UP007 - built at run time
+        self.form_fields.append((alias, documented, default))
         return self._form_reader(name, reader, param_kind)
 
     def _file(
@@ -591,13 +703,14 @@ class InputCompiler:
                 for alias, annotation, default in self.form_fields
             ]
             fields.sort(key=lambda f: f[2] is not msgspec.NODEFAULT)
-            model = msgspec.defstruct(f"Form_{body_name}", fields)
+            model = msgspec.defstruct(model_name(body_name, "Form"), fields)
             body = BodySpec(
                 name="form",
                 annotation=model,
                 media_types=("multipart/form-data",) if self.file_fields else _FORM_MEDIA,
                 required=any(d is REQUIRED for _, _, d in self.form_fields),
                 files=tuple(self.file_fields),
+                generated=True,
             )
         return tuple(ordered), body
 
@@ -778,6 +891,17 @@ def _collector(
     return collect
 
 
+def model_name(handler_name: str, suffix: str) -> str:
+    """The readable name of a model avian builds for a handler (its form fields, an
+    embedded body): ``login`` -> ``LoginForm``, ``upload_avatar`` -> ``UploadAvatarForm``,
+    ``signup_form`` -> ``SignupForm``."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", handler_name) if w]
+    stem = "".join(w[:1].upper() + w[1:] for w in words)
+    if stem[:1].isdigit():
+        stem = "_" + stem
+    return stem if stem.endswith(suffix) else f"{stem}{suffix}"
+
+
 def _override(overrides: Mapping[Any, Any], provider: Any) -> Any:
     """The replacement of ``provider`` in ``app.dependency_overrides``, or itself."""
     if not overrides:
@@ -806,6 +930,10 @@ def _is_uuid(annotation: Any) -> bool:
     return annotation is uuid.UUID
 
 
+def _with_meta(annotation: Any, meta: msgspec.Meta | None) -> Any:
+    return annotation if meta is None else Annotated[annotation, meta]
+
+
 def _list_annotation(item: tuple[Any, Any]) -> Any:
     container, item_type = item
     return container[item_type]
@@ -828,6 +956,49 @@ def _unique(issues: list[Issue]) -> list[Issue]:
             seen.add(key)
             out.append(issue)
     return out
+
+
+def _wire_name(source: str, name: str, marker: ParamInfo | None) -> str:
+    """The query key, header name (lower-case; ``_`` -> ``-`` unless switched off) or
+    cookie name a parameter reads."""
+    if source != "header":
+        return marker.alias if marker and marker.alias else name
+    if marker and marker.alias:
+        return marker.alias.lower()
+    underscores = marker.convert_underscores if marker else True
+    return (name.replace("_", "-") if underscores else name).lower()
+
+
+def _model_extractor(
+    model: Any,
+    source: str,
+    name: str,
+    fields: list[tuple[str, Extractor]],
+    aliases: list[str],
+    default: Any,
+) -> Extractor:
+    """Builds ``model`` from its fields' values; ``default`` when the parameter has one and
+    none of the fields was sent."""
+    optional = default is not REQUIRED
+
+    def extract(mapping: Any, issues: list[Issue]) -> Any:
+        if optional and not any(alias in mapping for alias in aliases):
+            return default
+        before = len(issues)
+        values: dict[str, Any] = {}
+        for field, extract_field in fields:
+            value = extract_field(mapping, issues)
+            if value is not _ABSENT:
+                values[field] = value
+        if len(issues) > before:
+            return None
+        try:
+            return model(**values)
+        except (TypeError, ValueError) as exc:  # a __post_init__ refusing the combination
+            issues.append({"loc": [source, name], "msg": str(exc), "type": "validation_error"})
+            return None
+
+    return extract
 
 
 def _value_extractor(
@@ -866,9 +1037,13 @@ def _list_extractor(
     default: Any,
     min_length: int | None,
     max_length: int | None,
+    *,
+    split_commas: bool = False,
 ) -> Extractor:
     def extract(mapping: Any, issues: list[Issue]) -> Any:
         raws = mapping.get_all(alias)
+        if split_commas and raws:
+            raws = [value for line in raws for value in split_header_list(line)]
         if not raws:
             if required:
                 issues.append(missing_issue(loc))

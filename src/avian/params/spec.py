@@ -64,6 +64,9 @@ class BodySpec:
     examples: tuple[Any, ...] = ()
     files: tuple[str, ...] = ()
     """Form bodies: the fields of ``annotation`` that are uploaded files (binary parts)."""
+    generated: bool = False
+    """``annotation`` is a Struct avian built from the handler's ``Form()``/``File()``
+    parameters, named after the handler (``login`` -> ``LoginForm``)."""
 
 
 @dataclass(frozen=True)
