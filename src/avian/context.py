@@ -32,6 +32,7 @@ from .http.response import (
 if TYPE_CHECKING:
     from .app import App
     from .db.manager import DatabaseManager
+    from .ratelimit import RateLimitResult
     from .routing.router import Route
     from .sessions import SessionData
 
@@ -139,6 +140,10 @@ class Context:
         "scope",
         "send",
     )
+
+    if TYPE_CHECKING:
+        rate_limit: RateLimitResult
+        """The strictest rate-limit decision for this request (set by a rate limiter)."""
 
     def __init__(
         self,
