@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from tests.support.clock import FakeClock
 
 from avian import App, ConfigurationError, Context, Response, StreamingResponse
 from avian.cache import Cache, ResponseCache, cache_response
@@ -26,17 +27,6 @@ T = TypeVar("T")
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def get(client: TestClient, url: str, **kwargs: Any) -> TestResponse:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.clock import FakeClock
 
 from avian import App, ConfigurationError, Context, Response
 from avian.csrf import (
@@ -30,19 +31,6 @@ from avian.testing import TestClient, TestResponse
 
 SECRET = "a-test-secret-that-is-long-enough"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-class FakeClock:
-    """Seconds since the epoch that only move when a test says so."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def run(coro: Awaitable[Any]) -> Any:

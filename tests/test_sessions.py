@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
+from tests.support.clock import FakeClock
 
 from avian import App, ConfigurationError, Context
 from avian.sessions import (
@@ -37,19 +38,6 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 KEY = "a-session-signing-key-long-enough"
 OLD_KEY = "the-previous-signing-key-rotated"
-
-
-class FakeClock:
-    """Wall-clock seconds that move only when a test says so."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class RecordingStore:

@@ -29,7 +29,7 @@ from .errors import ConfigurationError, HTTPError
 from .http.request import Request, is_json_media_type
 from .routing.router import matches_filter
 from .stores import MemoryStore, Store
-from .stores.selection import FeatureStore
+from .stores.selection import FeatureStore, UsesFeatureStore
 
 if TYPE_CHECKING:
     from .context import Context
@@ -85,7 +85,7 @@ def _same(a: str, b: str) -> bool:
 # --- the token service (Harpia's CSRF class) ---------------------------------------------------
 
 
-class CSRF:
+class CSRF(UsesFeatureStore):
     """Per-session CSRF tokens kept in a store, each valid for ``ttl`` seconds.
 
     ``store`` defaults to a private :class:`~avian.stores.MemoryStore`, or to the app's
@@ -109,20 +109,6 @@ class CSRF:
         self.clock = clock
         self.prefix = prefix
         self._store = FeatureStore(store, "CSRF", lambda: MemoryStore(clock=clock))
-
-    @property
-    def store(self) -> Store:
-        """Where tokens live: the ``store=`` given, else the app's shared store, else a
-        private memory store."""
-        return self._store.get()
-
-    @store.setter
-    def store(self, value: Store) -> None:
-        self._store.use(value)
-
-    def bind_app(self, app: Any) -> None:
-        """Follow ``app.store`` unless a store was given (the middleware calls this)."""
-        self._store.bind(app)
 
     def _key(self, session_id: str) -> str:
         if not isinstance(session_id, str) or not session_id:

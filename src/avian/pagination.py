@@ -145,6 +145,20 @@ def _check_positive(**values: int | None) -> None:
             )
 
 
+def _default_size(
+    default: int | None, maximum: int, names: tuple[str, str], **limits: int | None
+) -> int:
+    """A reader's checked default page size: ``DEFAULT_SIZE`` (or ``maximum`` when smaller)
+    unless given; ``names`` are the reader's own option names for error messages."""
+    default_name, max_name = names
+    if default is None:
+        default = min(DEFAULT_SIZE, maximum) if isinstance(maximum, int) else DEFAULT_SIZE
+    _check_positive(**{default_name: default, max_name: maximum}, **limits)
+    if default > maximum:
+        raise ConfigurationError(f"pagination: {default_name} is larger than {max_name}")
+    return default
+
+
 # --- links (RFC 8288) --------------------------------------------------------------------
 
 
@@ -238,14 +252,9 @@ class Pagination:
         size_param: str = "size",
         clamp: bool = False,
     ) -> None:
-        if default_size is None:
-            default_size = (
-                min(DEFAULT_SIZE, max_size) if isinstance(max_size, int) else DEFAULT_SIZE
-            )
-        _check_positive(default_size=default_size, max_size=max_size, max_page=max_page)
-        if default_size > max_size:
-            raise ConfigurationError("pagination: default_size is larger than max_size")
-        self.default_size = default_size
+        self.default_size = _default_size(
+            default_size, max_size, ("default_size", "max_size"), max_page=max_page
+        )
         self.max_size = max_size
         self.max_page = max_page
         self.page_param = page_param
@@ -320,14 +329,9 @@ class OffsetPagination:
         offset_param: str = "offset",
         clamp: bool = False,
     ) -> None:
-        if default_limit is None:
-            default_limit = (
-                min(DEFAULT_SIZE, max_limit) if isinstance(max_limit, int) else DEFAULT_SIZE
-            )
-        _check_positive(default_limit=default_limit, max_limit=max_limit, max_offset=max_offset)
-        if default_limit > max_limit:
-            raise ConfigurationError("pagination: default_limit is larger than max_limit")
-        self.default_limit = default_limit
+        self.default_limit = _default_size(
+            default_limit, max_limit, ("default_limit", "max_limit"), max_offset=max_offset
+        )
         self.max_limit = max_limit
         self.max_offset = max_offset
         self.limit_param = limit_param
@@ -427,16 +431,12 @@ class CursorPagination:
         size_param: str = "size",
         clamp: bool = False,
     ) -> None:
-        if default_size is None:
-            default_size = (
-                min(DEFAULT_SIZE, max_size) if isinstance(max_size, int) else DEFAULT_SIZE
-            )
-        _check_positive(
-            default_size=default_size, max_size=max_size, max_cursor_length=max_cursor_length
+        self.default_size = _default_size(
+            default_size,
+            max_size,
+            ("default_size", "max_size"),
+            max_cursor_length=max_cursor_length,
         )
-        if default_size > max_size:
-            raise ConfigurationError("pagination: default_size is larger than max_size")
-        self.default_size = default_size
         self.max_size = max_size
         self.max_cursor_length = max_cursor_length
         self.cursor_param = cursor_param

@@ -270,6 +270,4 @@ class RPCRouter(Router):
             invalid_input_status=self.invalid_input_status,
         )
         child._procedures = self._procedures
-        child._parent = self
-        self._children.append(("", child))
-        return child
+        return self._attach(child)

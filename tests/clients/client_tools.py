@@ -13,18 +13,16 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
+from tests.support.processes import serve_uvicorn
 
 from avian.clients import generate_client
 
@@ -168,40 +166,9 @@ def compile_typescript(directory: Path, files: list[str], emit: bool) -> None:
 # -- a real server -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1.0, trust_env=False).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @contextlib.contextmanager
 def serve_zoo(log: Path, app: str = APP) -> Iterator[str]:
     """``uvicorn APP`` on a free loopback port; yields its base URL, kills it afterwards."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--log-level", "warning", "--no-access-log"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the zoo app did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
+    quiet = ["--log-level", "warning", "--no-access-log"]
+    with serve_uvicorn(app, log, *quiet, cwd=ROOT, startup_timeout=STARTUP_TIMEOUT) as server:
+        yield server.url

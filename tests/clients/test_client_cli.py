@@ -4,14 +4,13 @@ stdout, with ``--check`` for CI, and one-line errors (exit 2) for bad input."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from client_tools import ROOT, SPEC_PATH, load_spec
+from tests.support.processes import run_avian
 
 from avian.cli.main import main
 from avian.clients import generate_client
@@ -81,25 +80,8 @@ def test_from_an_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_console_script_runs_it(tmp_path: Path) -> None:
     out = tmp_path / "client.py"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "avian.cli.main",
-            "client",
-            "generate",
-            "--spec",
-            str(SPEC_PATH),
-            "--lang",
-            "python",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={k: v for k, v in os.environ.items() if k != "AVIAN_APP"},
+    done = run_avian(
+        "client", "generate", "--spec", str(SPEC_PATH), "--lang", "python", "--out", str(out)
     )
     assert done.returncode == 0, done.stderr
     assert out.read_text() == generate_client(load_spec(), "python")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from tests.support.real_servers import shared_redis_url, unique_prefix
 
 from avian import App, Context
 from avian.config import (
@@ -302,20 +301,12 @@ def test_sql_database_connection(tmp_path: Path) -> None:
         assert client.get("/answer").json() == 42
 
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
 def test_redis_url_moves_the_cache_to_the_real_redis() -> None:
     redis = pytest.importorskip("redis")
-    probe = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        probe.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("AVIAN_REQUIRE_SERVERS"):
-            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    prefix = f"avian-test-config:{uuid.uuid4().hex}:"
-    env = {"AVIAN_REDIS_URL": REDIS_URL, "AVIAN_CACHE_ENABLED": "1", "AVIAN_CACHE_PREFIX": prefix}
+    redis_url = shared_redis_url()
+    probe = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+    prefix = unique_prefix("avian-test-config")
+    env = {"AVIAN_REDIS_URL": redis_url, "AVIAN_CACHE_ENABLED": "1", "AVIAN_CACHE_PREFIX": prefix}
     app = app_from(env)
 
     @app.post("/remember/{value}")
@@ -325,7 +316,7 @@ def test_redis_url_moves_the_cache_to_the_real_redis() -> None:
     try:
         with TestClient(app) as client:
             assert client.post("/remember/red").status_code == 204
-        assert app.redis_url == REDIS_URL
+        assert app.redis_url == redis_url
         assert [key.decode() for key in probe.scan_iter(match=f"*{prefix}*")] != []
     finally:
         for key in probe.scan_iter(match=f"*{prefix}*"):

@@ -2,7 +2,7 @@
 
 Servers come from ``REDIS_URL``, ``DATABASE_URL`` (PostgreSQL) and ``MONGO_URL`` (local
 defaults otherwise).  An unreachable server skips its tests locally, and fails them when
-``AVIAN_REQUIRE_SERVERS`` is set (CI).
+``AVIAN_REQUIRE_SERVERS`` is set (CI): see ``tests.support.real_servers``.
 """
 
 from __future__ import annotations
@@ -14,30 +14,18 @@ from typing import Any
 
 import pytest
 from tests.db.servers import (
-    DEFAULT_DATABASE_URL,
-    DEFAULT_MONGO_URL,
-    DEFAULT_REDIS_URL,
     PostgresSchema,
     plain_postgres_dsn,
     redis_url_for_db,
     unique_name,
     unreachable,
 )
+from tests.support.real_servers import DEFAULT_DATABASE_URL, DEFAULT_MONGO_URL, shared_redis_url
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except Exception as exc:
-        unreachable("Redis", url, exc)
-    finally:
-        client.close()
-    return url
+    return shared_redis_url()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.db.servers import SilentServer, free_port
+from tests.db.servers import SilentServer
+from tests.support.processes import free_port
 
 from avian import App, ConfigurationError, Context
 from avian.db.health import DEFAULT_HEALTH_TIMEOUT

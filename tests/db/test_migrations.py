@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.db.servers import PostgresSchema
+from tests.support.processes import run_avian
 
 from avian import App
 from avian.cli.main import main
@@ -216,13 +217,7 @@ def test_postgres_round_trip_through_the_console_script(
     )
 
     def avian_db(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "avian", "db", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_avian("db", *args, cwd=tmp_path)
 
     def table_names() -> set[str]:
         rows = pg_schema.run(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import redis as sync_redis
-from tests.db.servers import RedisProcess, redis_url_for_db
+from tests.db.servers import redis_url_for_db
+from tests.support.real_servers import PrivateRedis
 
 from avian import App, ConfigurationError, Context
 from avian.db.events import ConnectionEvent
@@ -125,7 +126,7 @@ def test_connect_open_and_close_events(redis_url: str) -> None:
 def test_error_and_reconnect_events_when_the_server_goes_away(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = RedisProcess(tmp_path)
+    server = PrivateRedis(tmp_path)
     server.start()
     events: list[ConnectionEvent] = []
     app = App()

@@ -7,12 +7,11 @@ process is killed when its test ends.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,72 +20,33 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.processes import Uvicorn, serve_uvicorn, wait_until
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: `tests.e2e.apps` imports from here
 APP = "tests.e2e.apps.stream_app:app"
 TIMEOUT = 5.0  # any single wait
-STARTUP_TIMEOUT = 15.0
 DOWNLOAD_SIZE = 5 * 1024 * 1024
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
 class Server:
-    proc: subprocess.Popen[bytes]
-    url: str
+    uvicorn: Uvicorn
     markers: Path
-    log: Path
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.uvicorn.proc
+
+    @property
+    def url(self) -> str:
+        return self.uvicorn.url
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.uvicorn.output()
 
     def marker(self, name: str) -> Path:
         return self.markers / name
-
-
-def _start(markers: Path, download: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "AVIAN_E2E_DIR": str(markers),
-        "AVIAN_E2E_FILE": str(download),
-        "PYTHONUNBUFFERED": "1",
-    }
-    args = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--lifespan", "on", "--log-level", "info", "--no-access-log"]
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-        )
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1.0, trust_env=False).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait(TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -101,35 +61,20 @@ def start_server(
     tmp_path_factory: pytest.TempPathFactory, download_file: Path
 ) -> Iterator[Callable[[], Server]]:
     """Start servers on demand; every one still running at the end is killed."""
-    started: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as running:
 
-    def start() -> Server:
-        folder = tmp_path_factory.mktemp("server")
-        markers = folder / "markers"
-        markers.mkdir()
-        log = folder / "uvicorn.log"
-        for attempt in range(2):  # the free port may be taken before uvicorn binds it
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            proc = _start(markers, download_file, log, port)
-            started.append(proc)
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while proc.poll() is None and time.monotonic() < deadline:
-                if _answers(url):
-                    return Server(proc, url, markers, log)
-                time.sleep(0.05)
-            _stop(proc)
-            output = log.read_text(errors="replace")
-            if attempt == 0 and "address already in use" in output.lower():
-                continue
-            raise AssertionError(f"uvicorn did not answer on {url}:\n{output}")
-        raise AssertionError("unreachable")  # pragma: no cover
+        def start() -> Server:
+            folder = tmp_path_factory.mktemp("server")
+            markers = folder / "markers"
+            markers.mkdir()
+            env = {"AVIAN_E2E_DIR": str(markers), "AVIAN_E2E_FILE": str(download_file)}
+            options = ["--lifespan", "on", "--log-level", "info", "--no-access-log"]
+            uvicorn = running.enter_context(
+                serve_uvicorn(APP, folder / "uvicorn.log", *options, env=env)
+            )
+            return Server(uvicorn, markers)
 
-    try:
         yield start
-    finally:
-        for proc in started:
-            _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +135,7 @@ def test_client_disconnect_stops_the_generator(server: Server):
         http.close()  # drops the connection mid-stream
 
     # The generator loops forever: its `finally` runs only if the server stops it.
-    wait_for(stopped.exists, TIMEOUT, "the stream generator's cleanup after the disconnect")
+    wait_until(stopped.exists, TIMEOUT, "the stream generator's cleanup after the disconnect")
     assert int(stopped.read_text()) >= 8
 
 

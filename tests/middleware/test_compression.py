@@ -8,9 +8,6 @@ import asyncio
 import gzip
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,6 +19,7 @@ from typing import Any
 import brotli  # type: ignore[import-untyped]
 import httpx
 import pytest
+from tests.support.processes import serve_uvicorn
 
 from avian import (
     App,
@@ -968,55 +966,16 @@ def test_docs_examples_run_and_behave_as_described():
 # --- end to end through uvicorn -------------------------------------------------------------
 
 E2E_APP = "tests.middleware.compression_app:app"
-ROOT = Path(__file__).resolve().parents[2]
 WAIT = 5.0
 STARTUP_WAIT = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1.0, trust_env=False).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("compression") / "uvicorn.log"
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for _attempt in range(2):  # the free port may be taken before uvicorn binds it
-            port = _free_port()
-            url = f"http://127.0.0.1:{port}"
-            args = [sys.executable, "-m", "uvicorn", E2E_APP, "--port", str(port)]
-            args += ["--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
-            with log.open("wb") as out:
-                proc = subprocess.Popen(
-                    args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
-                )
-            procs.append(proc)
-            deadline = time.monotonic() + STARTUP_WAIT
-            while proc.poll() is None and time.monotonic() < deadline:
-                if _answers(url):
-                    yield url
-                    return
-                time.sleep(0.05)
-            output = log.read_text(errors="replace")
-            if "address already in use" not in output.lower():
-                raise AssertionError(f"uvicorn did not answer on {url}:\n{output}")
-        raise AssertionError(f"uvicorn could not bind a port:\n{log.read_text(errors='replace')}")
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(WAIT)
+    quiet = ["--log-level", "warning", "--no-access-log"]
+    with serve_uvicorn(E2E_APP, log, *quiet, startup_timeout=STARTUP_WAIT) as server:
+        yield server.url
 
 
 @pytest.mark.e2e

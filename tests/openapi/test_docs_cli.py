@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from tests.openapi.apps import sample
+from tests.support.processes import run_avian
 
 from avian.openapi import build_openapi
 from avian.openapi.serialise import document_text
@@ -20,16 +19,7 @@ SAMPLE = "tests.openapi.apps.sample:app"
 
 
 def avian_docs(*args: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "AVIAN_APP"}
-    return subprocess.run(
-        [sys.executable, "-m", "avian.cli.main", "docs", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_avian("docs", *args)
 
 
 def test_export_writes_json_and_yaml(tmp_path: Path) -> None:

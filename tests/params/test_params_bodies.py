@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypedDict
 import msgspec
 import pydantic
 import pytest
+from tests.support.problems import validation_issues
 
 from avian import App, UploadFile
 from avian.params import Body, File, Form, Query
@@ -54,12 +55,6 @@ class Signup(msgspec.Struct):
 class PydanticSignup(pydantic.BaseModel):
     email: str
     age: int
-
-
-def issues(response: Any) -> list[dict[str, Any]]:
-    assert response.status_code == 422, response.text
-    found: list[dict[str, Any]] = response.json()["details"]["issues"]
-    return found
 
 
 @pytest.fixture
@@ -158,14 +153,14 @@ def test_model_body_is_decoded(client: TestClient, path: str, type_name: str) ->
 def test_model_body_with_a_wrong_type_is_a_422(
     client: TestClient, path: str, type_name: str
 ) -> None:
-    found = issues(client.post(path, json={"name": "Ada", "age": "old"}))
+    found = validation_issues(client.post(path, json={"name": "Ada", "age": "old"}))
 
     assert [i["loc"] for i in found] == [["body", "age"]]
 
 
 @pytest.mark.parametrize(("path", "type_name"), MODEL_ROUTES)
 def test_model_body_missing_a_field_is_a_422(client: TestClient, path: str, type_name: str) -> None:
-    found = issues(client.post(path, json={"name": "Ada"}))
+    found = validation_issues(client.post(path, json={"name": "Ada"}))
 
     assert [i["loc"] for i in found] == [["body", "age"]]
 
@@ -178,7 +173,7 @@ def test_model_body_needs_json(client: TestClient, path: str, type_name: str) ->
 
 
 def test_pydantic_lists_every_issue_with_its_own_type(client: TestClient) -> None:
-    found = issues(client.post("/pydantic", json={"name": 5, "age": -1}))
+    found = validation_issues(client.post("/pydantic", json={"name": 5, "age": -1}))
 
     assert [(i["loc"], i["type"]) for i in found] == [
         (["body", "name"], "string_type"),
@@ -189,7 +184,7 @@ def test_pydantic_lists_every_issue_with_its_own_type(client: TestClient) -> Non
 
 def test_list_of_pydantic_models(client: TestClient) -> None:
     response = client.post("/pydantic-list", json=[{"name": "a", "age": 1}, {"name": "b"}])
-    assert [i["loc"] for i in issues(response)] == [["body", 1, "age"]]
+    assert [i["loc"] for i in validation_issues(response)] == [["body", 1, "age"]]
 
     response = client.post("/pydantic-list", json=[{"name": "a", "age": 1}])
     assert response.json() == {"names": ["a"]}
@@ -198,7 +193,7 @@ def test_list_of_pydantic_models(client: TestClient) -> None:
 def test_nested_issue_location(client: TestClient) -> None:
     body = {"name": "x", "addresses": [{"city": "a", "zip": "1"}, {"city": "b", "zip": 2}]}
 
-    found = issues(client.post("/nested", json=body))
+    found = validation_issues(client.post("/nested", json=body))
 
     assert found == [
         {
@@ -211,14 +206,19 @@ def test_nested_issue_location(client: TestClient) -> None:
 
 def test_body_marker_on_a_plain_type_with_a_constraint(client: TestClient) -> None:
     assert client.post("/ids", json=[1, 2, 3]).json() == {"sum": 6}
-    assert [i["loc"] for i in issues(client.post("/ids", json=[1, "x"]))] == [["body", 1]]
-    assert issues(client.post("/ids", json=[1, 2, 3, 4]))[0]["loc"] == ["body"]
+    assert [i["loc"] for i in validation_issues(client.post("/ids", json=[1, "x"]))] == [
+        ["body", 1]
+    ]
+    assert validation_issues(client.post("/ids", json=[1, 2, 3, 4]))[0]["loc"] == ["body"]
 
 
 def test_optional_body_may_be_left_out(client: TestClient) -> None:
     assert client.post("/optional").json() == {"user": None}
     assert client.post("/optional", json={"name": "a", "age": 1}).json() == {"user": "a"}
-    assert issues(client.post("/optional", json={"name": "a"}))[0]["loc"] == ["body", "age"]
+    assert validation_issues(client.post("/optional", json={"name": "a"}))[0]["loc"] == [
+        "body",
+        "age",
+    ]
     assert (
         client.post("/optional", content=b"x", headers={"content-type": "text/plain"}).status_code
         == 415
@@ -233,7 +233,7 @@ def test_untyped_body_is_parsed_by_content_type(client: TestClient) -> None:
 def test_body_and_query_issues_are_reported_together(client: TestClient) -> None:
     response = client.post("/with-query?dry=perhaps", json={"name": "a", "age": "x"})
 
-    assert [i["loc"] for i in issues(response)] == [["query", "dry"], ["body", "age"]]
+    assert [i["loc"] for i in validation_issues(response)] == [["query", "dry"], ["body", "age"]]
 
 
 def test_malformed_json_is_still_a_400(client: TestClient) -> None:
@@ -263,7 +263,7 @@ def test_form_fields(client: TestClient) -> None:
 def test_bad_form_fields_are_all_listed(client: TestClient) -> None:
     response = client.post("/form", data={"age": "-1"})
 
-    assert issues(response) == [
+    assert validation_issues(response) == [
         {"loc": ["body", "name"], "msg": "Field required", "type": "missing"},
         {"loc": ["body", "age"], "msg": "Expected `int` >= 0", "type": "validation_error"},
     ]
@@ -295,7 +295,7 @@ def test_missing_file_and_text_in_place_of_a_file_are_422(client: TestClient) ->
     response = client.post(
         "/upload", data={"title": "t"}, files=[("extra", ("b.txt", b"1", "text/plain"))]
     )
-    assert issues(response) == [
+    assert validation_issues(response) == [
         {"loc": ["body", "document"], "msg": "Field required", "type": "missing"}
     ]
 
@@ -304,7 +304,7 @@ def test_missing_file_and_text_in_place_of_a_file_are_422(client: TestClient) ->
         data={"title": "t", "document": "not a file"},
         files=[("extra", ("b.txt", b"1", "text/plain"))],
     )
-    assert issues(response)[0]["loc"] == ["body", "document"]
+    assert validation_issues(response)[0]["loc"] == ["body", "document"]
 
 
 def test_form_into_a_model(client: TestClient) -> None:
@@ -313,7 +313,9 @@ def test_form_into_a_model(client: TestClient) -> None:
     )
     assert response.json() == {"email": "a@b.c", "age": 30, "interests": ["x", "y"]}
 
-    assert issues(client.post("/form-model", data={"email": "a@b.c", "age": "old"}))[0]["loc"] == [
+    assert validation_issues(client.post("/form-model", data={"email": "a@b.c", "age": "old"}))[0][
+        "loc"
+    ] == [
         "body",
         "age",
     ]
@@ -323,7 +325,7 @@ def test_form_into_a_pydantic_model(client: TestClient) -> None:
     response = client.post("/form-pydantic", data={"email": "a@b.c", "age": "30"})
     assert response.json() == {"email": "a@b.c", "age": 30}
 
-    assert issues(client.post("/form-pydantic", data={"email": "a@b.c"}))[0]["loc"] == [
+    assert validation_issues(client.post("/form-pydantic", data={"email": "a@b.c"}))[0]["loc"] == [
         "body",
         "age",
     ]

@@ -10,20 +10,11 @@ from typing import Annotated, Any, TypedDict
 import msgspec
 import pydantic
 import pytest
+from tests.support.problems import issue_locs, validation_issues
 
 from avian import App, ConfigurationError
 from avian.params import Body, Cookie, Header, Query
 from avian.testing import TestClient
-
-
-def issues(response: Any) -> list[dict[str, Any]]:
-    assert response.status_code == 422, response.text
-    found: list[dict[str, Any]] = response.json()["details"]["issues"]
-    return found
-
-
-def locs(response: Any) -> list[list[Any]]:
-    return [issue["loc"] for issue in issues(response)]
 
 
 class Filters(msgspec.Struct, rename="camel"):
@@ -143,7 +134,7 @@ def test_model_defaults_apply_and_an_optional_model_stays_none(client: TestClien
 def test_every_bad_model_field_is_reported_at_its_query_key(client: TestClient) -> None:
     reply = client.get("/search?pageSize=0&since=yesterday&size=big&desc=maybe")
 
-    assert issues(reply) == [
+    assert validation_issues(reply) == [
         {"loc": ["query", "text"], "msg": "Field required", "type": "missing"},
         {"loc": ["query", "pageSize"], "msg": "Expected `int` >= 1", "type": "validation_error"},
         {
@@ -163,7 +154,7 @@ def test_every_bad_model_field_is_reported_at_its_query_key(client: TestClient) 
 def test_a_model_refusing_the_combination_is_a_422_at_the_parameter(client: TestClient) -> None:
     reply = client.get("/search?text=a&page=1000&size=100")
 
-    assert issues(reply) == [
+    assert validation_issues(reply) == [
         {
             "loc": ["query", "paging"],
             "msg": "page * size must stay under 10000",
@@ -183,7 +174,7 @@ def test_header_and_cookie_models(client: TestClient) -> None:
     }
 
     bad = client.get("/client", headers={"x-client-version": "v3", "cookie": "font_size=6"})
-    assert locs(bad) == [
+    assert issue_locs(bad) == [
         ["header", "x-client-id"],
         ["header", "x-client-version"],
         ["cookie", "font_size"],
@@ -232,13 +223,13 @@ def test_list_headers_split_commas_across_every_line(client: TestClient) -> None
 def test_bad_list_header_items_are_reported_by_index(client: TestClient) -> None:
     reply = client.get("/lists", headers=[("x-ids", "1, x"), ("x-ids", "y")])
     # Items are numbered across every line: "1, x" then "y".
-    assert issues(reply) == [
+    assert validation_issues(reply) == [
         {"loc": ["header", "x-ids", 1], "msg": "Expected `int`", "type": "validation_error"},
         {"loc": ["header", "x-ids", 2], "msg": "Expected `int`", "type": "validation_error"},
     ]
 
     too_many = client.get("/lists", headers={"x-ids": "1, 2, 3, 4"})
-    assert issues(too_many) == [
+    assert validation_issues(too_many) == [
         {"loc": ["header", "x-ids"], "msg": "Expected at most 3 values", "type": "validation_error"}
     ]
 
@@ -256,10 +247,10 @@ def test_an_embedded_body_is_read_from_under_its_name(client: TestClient) -> Non
 
 def test_an_embedded_body_in_the_wrong_shape_is_a_422_inside_its_name(client: TestClient) -> None:
     not_embedded = client.post("/items", json={"name": "owl", "price": 2.5})
-    assert locs(not_embedded) == [["body", "item"]]
+    assert issue_locs(not_embedded) == [["body", "item"]]
 
     bad_field = client.post("/items", json={"item": {"name": "owl", "price": "cheap"}})
-    assert issues(bad_field) == [
+    assert validation_issues(bad_field) == [
         {
             "loc": ["body", "item", "price"],
             "msg": "Expected `float`, got `str`",
@@ -268,7 +259,7 @@ def test_an_embedded_body_in_the_wrong_shape_is_a_422_inside_its_name(client: Te
     ]
 
     pydantic_bad = client.post("/renamed", json={"thing": {"name": 3}})
-    assert locs(pydantic_bad) == [["body", "thing", "name"], ["body", "thing", "price"]]
+    assert issue_locs(pydantic_bad) == [["body", "thing", "name"], ["body", "thing", "price"]]
 
 
 def test_an_embedded_body_with_a_default_and_constraints(client: TestClient) -> None:
@@ -277,7 +268,7 @@ def test_an_embedded_body_with_a_default_and_constraints(client: TestClient) -> 
     assert client.post("/count", json={"n": 9}).json() == {"n": 9, "q": "x"}
 
     reply = client.post("/count?q=", json={"n": 0})
-    assert issues(reply) == [
+    assert validation_issues(reply) == [
         {"loc": ["body", "n"], "msg": "Expected `int` >= 1", "type": "validation_error"}
     ]
-    assert locs(client.post("/count", json={"n": "two"})) == [["body", "n"]]
+    assert issue_locs(client.post("/count", json={"n": "two"})) == [["body", "n"]]

@@ -13,23 +13,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 import pytest
+from tests.support.problems import issue_locs, validation_issues
 
 from avian import App, Context
 from avian.params import Cookie, Header, Path, Query
 from avian.testing import TestClient
-
-
-def issues(response: Any) -> list[dict[str, Any]]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == "VALIDATION_ERROR"
-    found: list[dict[str, Any]] = body["details"]["issues"]
-    return found
-
-
-def locs(response: Any) -> list[list[Any]]:
-    return [issue["loc"] for issue in issues(response)]
 
 
 class Color(enum.Enum):
@@ -230,14 +218,14 @@ def test_bad_scalar_is_a_422_at_its_location(client: TestClient, field: str, bad
 
     response = client.get("/scalars", params=params)
 
-    assert locs(response) == [["query", field]]
-    assert issues(response)[0]["type"] == "validation_error"
+    assert issue_locs(response) == [["query", field]]
+    assert validation_issues(response)[0]["type"] == "validation_error"
 
 
 def test_missing_required_values_are_all_listed(client: TestClient) -> None:
     response = client.get("/scalars", params={"s": "x"})
 
-    found = issues(response)
+    found = validation_issues(response)
     assert [i["loc"] for i in found] == [["query", "i"], ["query", "f"], ["query", "b"]]
     assert {i["type"] for i in found} == {"missing"}
     assert found[0]["msg"] == "Field required"
@@ -290,7 +278,7 @@ def test_rich_types_are_converted(client: TestClient) -> None:
 def test_rich_types_reject_bad_values(client: TestClient, field: str, bad: str) -> None:
     response = client.get("/rich", params={**RICH_GOOD, field: bad})
 
-    assert locs(response) == [["query", field]]
+    assert issue_locs(response) == [["query", field]]
 
 
 def test_every_bad_rich_value_is_reported_at_once(client: TestClient) -> None:
@@ -298,7 +286,7 @@ def test_every_bad_rich_value_is_reported_at_once(client: TestClient) -> None:
 
     response = client.get("/rich", params={**RICH_GOOD, **bad})
 
-    assert locs(response) == [["query", name] for name in bad]
+    assert issue_locs(response) == [["query", name] for name in bad]
 
 
 # --- defaults, optional, lists ---------------------------------------------------------------
@@ -326,13 +314,13 @@ def test_scalar_parameters_with_defaults_are_query_parameters(client: TestClient
 def test_bad_defaulted_value_is_still_a_422(client: TestClient) -> None:
     response = client.get("/defaults", params=[("limit", "many"), ("ids", "1"), ("ids", "x")])
 
-    assert locs(response) == [["query", "limit"], ["query", "ids", 1]]
+    assert issue_locs(response) == [["query", "limit"], ["query", "ids", 1]]
 
 
 def test_optional_value_may_be_empty(client: TestClient) -> None:
     assert client.get("/optional-int?n=").json() == {"n": None}
     assert client.get("/optional-int?n=4").json() == {"n": 4}
-    assert locs(client.get("/optional-int?n=four")) == [["query", "n"]]
+    assert issue_locs(client.get("/optional-int?n=four")) == [["query", "n"]]
 
 
 def test_repeated_keys_fill_collections(client: TestClient) -> None:
@@ -344,7 +332,7 @@ def test_repeated_keys_fill_collections(client: TestClient) -> None:
 def test_required_list_must_be_present(client: TestClient) -> None:
     response = client.get("/repeated")
 
-    assert issues(response) == [
+    assert validation_issues(response) == [
         {"loc": ["query", "ids"], "msg": "Field required", "type": "missing"}
     ]
 
@@ -352,7 +340,11 @@ def test_required_list_must_be_present(client: TestClient) -> None:
 def test_each_bad_list_item_is_reported_with_its_index(client: TestClient) -> None:
     response = client.get("/repeated?ids=1&ids=x&ids=3&ids=y&unique=z")
 
-    assert locs(response) == [["query", "ids", 1], ["query", "ids", 3], ["query", "unique", 0]]
+    assert issue_locs(response) == [
+        ["query", "ids", 1],
+        ["query", "ids", 3],
+        ["query", "unique", 0],
+    ]
 
 
 # --- constraints -------------------------------------------------------------------------------
@@ -401,13 +393,13 @@ def test_values_outside_the_constraints_are_422(
 ) -> None:
     response = client.get("/constrained", params=params)
 
-    assert issues(response) == [{"loc": loc, "msg": msg, "type": "validation_error"}]
+    assert validation_issues(response) == [{"loc": loc, "msg": msg, "type": "validation_error"}]
 
 
 def test_every_constraint_violation_is_listed(client: TestClient) -> None:
     response = client.get("/constrained", params={"page": "0", "ratio": "2", "code": "x"})
 
-    assert locs(response) == [["query", "page"], ["query", "ratio"], ["query", "code"]]
+    assert issue_locs(response) == [["query", "page"], ["query", "ratio"], ["query", "code"]]
 
 
 # --- aliases and markers as defaults ---------------------------------------------------------
@@ -415,13 +407,13 @@ def test_every_constraint_violation_is_listed(client: TestClient) -> None:
 
 def test_alias_is_the_wire_name(client: TestClient) -> None:
     assert client.get("/alias?item-id=5&sort=desc").json() == {"item_id": 5, "order": "desc"}
-    assert locs(client.get("/alias?item_id=5")) == [["query", "item-id"]]
+    assert issue_locs(client.get("/alias?item_id=5")) == [["query", "item-id"]]
 
 
 def test_marker_as_default_gives_default_and_constraints(client: TestClient) -> None:
     assert client.get("/as-default").json() == {"limit": 10}
     assert client.get("/as-default?limit=2").json() == {"limit": 2}
-    assert locs(client.get("/as-default?limit=0")) == [["query", "limit"]]
+    assert issue_locs(client.get("/as-default?limit=0")) == [["query", "limit"]]
 
 
 # --- headers and cookies -----------------------------------------------------------------------
@@ -457,7 +449,7 @@ def test_convert_underscores_false_does_not_read_the_dashed_name(client: TestCli
 
 def test_bad_and_missing_headers_are_422(client: TestClient) -> None:
     response = client.get("/headers", headers={"user-agent": "", "x-count": "lots"})
-    assert locs(response) == [["header", "x-count"]]
+    assert issue_locs(response) == [["header", "x-count"]]
 
     client.headers.pop("user-agent", None)
     response = client.get("/headers", headers={"x-count": "lots"})
@@ -473,7 +465,7 @@ def test_cookies_by_name(client: TestClient) -> None:
 def test_bad_and_missing_cookies_are_422(client: TestClient) -> None:
     response = client.get("/cookies", headers={"cookie": "visits=-1"})
 
-    assert issues(response) == [
+    assert validation_issues(response) == [
         {"loc": ["cookie", "session_id"], "msg": "Field required", "type": "missing"},
         {"loc": ["cookie", "visits"], "msg": "Expected `int` >= 0", "type": "validation_error"},
     ]
@@ -484,21 +476,21 @@ def test_bad_and_missing_cookies_are_422(client: TestClient) -> None:
 
 def test_path_constraints(client: TestClient) -> None:
     assert client.get("/items/7").json() == {"item_id": 7}
-    assert issues(client.get("/items/0")) == [
+    assert validation_issues(client.get("/items/0")) == [
         {"loc": ["path", "item_id"], "msg": "Expected `int` >= 1", "type": "validation_error"}
     ]
-    assert locs(client.get("/items/1001")) == [["path", "item_id"]]
+    assert issue_locs(client.get("/items/1001")) == [["path", "item_id"]]
     # Not an int at all: the route's converter does not match (as for any `id: int` route).
     assert client.get("/items/seven").status_code == 404
 
 
 def test_path_values_convert_into_any_scalar_type(client: TestClient) -> None:
     assert client.get("/colors/red").json() == {"color": "RED"}
-    assert locs(client.get("/colors/blue")) == [["path", "color"]]
+    assert issue_locs(client.get("/colors/blue")) == [["path", "color"]]
     assert client.get("/days/2024-01-31").json() == {"day": "2024-01-31"}
-    assert locs(client.get("/days/2024-02-31")) == [["path", "day"]]
+    assert issue_locs(client.get("/days/2024-02-31")) == [["path", "day"]]
     assert client.get("/codes/abc").json() == {"code": "abc"}
-    assert locs(client.get("/codes/ab")) == [["path", "code"]]
+    assert issue_locs(client.get("/codes/ab")) == [["path", "code"]]
 
 
 # --- everything at once --------------------------------------------------------------------------
@@ -507,7 +499,12 @@ def test_path_values_convert_into_any_scalar_type(client: TestClient) -> None:
 def test_issues_are_collected_across_every_source(client: TestClient) -> None:
     response = client.get("/everything/0?q=x", headers={"x-num": "y", "cookie": "c=z"})
 
-    assert locs(response) == [["path", "n"], ["query", "q"], ["header", "x-num"], ["cookie", "c"]]
+    assert issue_locs(response) == [
+        ["path", "n"],
+        ["query", "q"],
+        ["header", "x-num"],
+        ["cookie", "c"],
+    ]
 
 
 def test_every_source_at_once(client: TestClient) -> None:
@@ -529,7 +526,7 @@ def test_request_annotation_and_path_alias() -> None:
 
     with TestClient(app) as c:
         assert c.get("/users/5").json() == {"path": "/users/5", "uid": 5}
-        assert issues(c.get("/users/0"))[0]["loc"] == ["path", "userId"]
+        assert validation_issues(c.get("/users/0"))[0]["loc"] == ["path", "userId"]
         assert c.get("/users/abc").status_code == 404  # the alias took the int converter
 
 

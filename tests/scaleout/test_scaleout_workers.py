@@ -8,14 +8,7 @@ seen by the others.  Every wait has a deadline.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,94 +17,42 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from tests.support.processes import serve_uvicorn_workers
+from tests.support.real_servers import (
+    REDIS_URL,
+    delete_prefix,
+    prefixed_url,
+    shared_redis_url,
+    unique_prefix,
+)
 
 pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WORKERS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
 class Cluster:
     url: str
     prefix: str
-    output: list[str]
-
-
-def require_redis() -> None:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} is unreachable: {exc}"
-        if os.environ.get("AVIAN_REQUIRE_SERVERS"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    finally:
-        client.close()
 
 
 @pytest.fixture
-def workers() -> Iterator[Cluster]:
+def workers(tmp_path: Path) -> Iterator[Cluster]:
     """``uvicorn scaleout_app:app --workers 4`` on a free port, with a unique Redis prefix."""
-    require_redis()
-    prefix = f"avian-scaleout:{uuid.uuid4().hex}:"
-    port = free_port()
-    env = dict(os.environ)
-    env["AVIAN_REDIS_URL"] = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}prefix={prefix}"
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [
-            *[sys.executable, "-m", "uvicorn", "scaleout_app:app", "--app-dir", str(HERE)],
-            *["--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port)],
-            *["--no-access-log", "--timeout-graceful-shutdown", "5"],
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True)
-    reader.start()
-    url = f"http://127.0.0.1:{port}"
+    redis_url = shared_redis_url()
+    prefix = unique_prefix("avian-scaleout")
+    env = {"AVIAN_REDIS_URL": prefixed_url(redis_url, prefix)}
+    log = tmp_path / "uvicorn.log"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, "uvicorn exited:\n" + "".join(output)
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "workers did not start:\n" + "".join(output)
-            time.sleep(0.1)
-        yield Cluster(url, prefix, output)
+        # Stopped with SIGTERM: each worker closes its Redis store, without a traceback.
+        with serve_uvicorn_workers(
+            "scaleout_app:app", HERE, log, workers=WORKERS, env=env
+        ) as uvicorn:
+            yield Cluster(uvicorn.url, prefix)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # graceful: each worker closes its Redis store
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        reader.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
-        log = "".join(output)
-        assert "Traceback" not in log, log  # every worker shut down and closed Redis cleanly
-        with redis.Redis.from_url(REDIS_URL) as raw:
-            for key in raw.scan_iter(match=prefix + "*", count=500):
-                raw.delete(key)
+        delete_prefix(redis_url, prefix)
 
 
 Reply = tuple[int, httpx.Response]

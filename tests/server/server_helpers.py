@@ -142,16 +142,6 @@ def spawn(events: Path) -> Iterator[Spawn]:
         process.kill()
 
 
-def wait_until(
-    condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
 def start_slow_request(url: str, seconds: float) -> tuple[threading.Thread, dict[str, object]]:
     """GET /slow in a thread; the result dict gets ``response`` or ``error``."""
     result: dict[str, object] = {}
@@ -173,9 +163,3 @@ def refuses_connections(port: int) -> bool:
             return False
     except OSError:
         return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from server_helpers import APPS
+from tests.support.processes import run_avian
 
 import avian
 
@@ -20,17 +19,7 @@ pytestmark = pytest.mark.e2e
 def avian_cli(
     *args: str, cwd: Path = APPS, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "AVIAN_APP"}
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "avian.cli.main", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_avian(*args, cwd=cwd, env=env, timeout=30)
 
 
 def test_version_and_help() -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from server_helpers import APPS, Spawn, free_port, refuses_connections
+from server_helpers import APPS, Spawn, refuses_connections
+from tests.support.processes import free_port
 from websockets.sync.client import connect
 
 pytestmark = pytest.mark.e2e

@@ -16,8 +16,8 @@ from server_helpers import (
     read_events,
     refuses_connections,
     start_slow_request,
-    wait_until,
 )
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 

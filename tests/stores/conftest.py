@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.stores.redis_servers import OwnRedis, shared_redis_url
+from tests.support.real_servers import PrivateRedis, shared_redis_url
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +16,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+def own_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     """A private redis-server this test may stop and restart; stopped afterwards."""
-    server = OwnRedis(tmp_path)
+    server = PrivateRedis(tmp_path)
     server.start()
     yield server
     server.stop()

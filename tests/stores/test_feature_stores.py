@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import redis
-from tests.stores.redis_servers import prefixed_url, unique_prefix
+from tests.support.real_servers import prefixed_url, unique_prefix
 
 from avian import App, Context
 from avian.cache import Cache, ResponseCache, cache_response

@@ -25,13 +25,8 @@ import msgspec
 import pytest
 import redis
 import redis.asyncio
-from tests.stores.redis_servers import (
-    OwnRedis,
-    free_port,
-    prefixed_url,
-    unavailable,
-    unique_prefix,
-)
+from tests.support.processes import free_port
+from tests.support.real_servers import PrivateRedis, prefixed_url, unavailable, unique_prefix
 
 from avian import App, ConfigurationError, Context
 from avian.cache import Cache, cache_response
@@ -431,7 +426,7 @@ def test_client_and_connection_options_are_exclusive() -> None:
 
 
 def test_ready_is_false_while_the_server_is_down_and_the_store_reconnects(
-    own_redis: OwnRedis,
+    own_redis: PrivateRedis,
 ) -> None:
     async def scenario() -> None:
         async with using(RedisStore(own_redis.url, max_retries=2)) as store:
@@ -451,7 +446,7 @@ def test_ready_is_false_while_the_server_is_down_and_the_store_reconnects(
     run(scenario())
 
 
-def test_a_restart_between_commands_is_absorbed_by_the_retries(own_redis: OwnRedis) -> None:
+def test_a_restart_between_commands_is_absorbed_by_the_retries(own_redis: PrivateRedis) -> None:
     """The pooled connection dies with the server; the next command reconnects by itself."""
 
     async def scenario() -> None:
@@ -498,7 +493,7 @@ def test_connect_redis_reads_redis_url_from_the_environment(
 
 
 def test_connect_redis_falls_back_to_host_port_user_pass(
-    own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch
+    own_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with redis.Redis(port=own_redis.port) as admin:
         admin.acl_setuser(
@@ -531,7 +526,7 @@ def test_connect_redis_falls_back_to_host_port_user_pass(
     run(scenario())
 
 
-def test_explicit_credentials_and_db_override_the_url(own_redis: OwnRedis) -> None:
+def test_explicit_credentials_and_db_override_the_url(own_redis: PrivateRedis) -> None:
     with redis.Redis(port=own_redis.port) as admin:
         admin.acl_setuser("app", enabled=True, passwords=["+pw"], commands=["+@all"], keys=["*"])
 
@@ -607,7 +602,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 def test_tls_with_a_rediss_url_or_tls_true(tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path)
-    server = OwnRedis(
+    server = PrivateRedis(
         tmp_path,
         "--tls-cert-file", str(cert),
         "--tls-key-file", str(key),
@@ -640,7 +635,7 @@ def test_tls_with_a_rediss_url_or_tls_true(tmp_path: Path) -> None:
 
 
 def test_cluster_mode_on_a_one_node_cluster(tmp_path: Path) -> None:
-    server = OwnRedis(
+    server = PrivateRedis(
         tmp_path,
         "--cluster-enabled", "yes",
         "--cluster-config-file", str(tmp_path / "nodes.conf"),

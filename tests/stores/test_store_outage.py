@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import redis
-from tests.stores.redis_servers import OwnRedis, free_port, prefixed_url
+from tests.support.processes import free_port
+from tests.support.real_servers import PrivateRedis, prefixed_url
 
 from avian import App, ConfigurationError, Context
 from avian.cache import Cache, cache_response
@@ -232,7 +233,7 @@ def log_in(client: TestClient, user: str) -> None:
 
 
 def test_while_redis_is_down_sessions_and_csrf_answer_503_and_the_cache_degrades(
-    own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+    own_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
     app, calls = outage_app(own_redis.url)
     with TestClient(app) as client:
@@ -280,7 +281,7 @@ def test_while_redis_is_down_sessions_and_csrf_answer_503_and_the_cache_degrades
         assert client.get("/price").execute().json() == {"price": 3}
 
 
-def test_redis_going_down_before_the_session_is_saved_is_a_503(own_redis: OwnRedis) -> None:
+def test_redis_going_down_before_the_session_is_saved_is_a_503(own_redis: PrivateRedis) -> None:
     """The session middleware's commit (after the handler) fails: still a 503, not a 500."""
     app = App(redis_url=prefixed_url(own_redis.url, "commit:"))
     app.use(SessionMiddleware(Session()))
@@ -302,7 +303,7 @@ def test_redis_going_down_before_the_session_is_saved_is_a_503(own_redis: OwnRed
         assert client.get("/check").execute().json() == {"visited": None}
 
 
-def test_with_a_browser_accept_header_the_503_is_an_html_page(own_redis: OwnRedis) -> None:
+def test_with_a_browser_accept_header_the_503_is_an_html_page(own_redis: PrivateRedis) -> None:
     app, _ = outage_app(own_redis.url)
     with TestClient(app) as client:
         own_redis.stop()

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ..errors import ConfigurationError
 from ..stores import PrefixedStore, Store
 from ..stores.base import check_default_ttl
-from ..stores.selection import FeatureStore
+from ..stores.selection import FeatureStore, UsesFeatureStore
 
 __all__ = ["Cache"]
 
@@ -32,7 +32,7 @@ class _KeyLock:
         self.users = 0
 
 
-class Cache:
+class Cache(UsesFeatureStore):
     """Cached values with a default TTL, in any :class:`~avian.stores.Store`.
 
     ``store`` defaults to a private :class:`~avian.stores.MemoryStore`, or to the app's
@@ -60,21 +60,6 @@ class Cache:
         self.prefix = prefix
         self._view: tuple[Store, Store] | None = None  # (backend, its prefixed view)
         self._locks: dict[str, _KeyLock] = {}
-
-    @property
-    def store(self) -> Store:
-        """The backend (shared with whatever else uses it): the ``store=`` given, else the
-        app's shared store, else a private memory store."""
-        return self._store.get()
-
-    @store.setter
-    def store(self, value: Store) -> None:
-        self._store.use(value)
-
-    def bind_app(self, app: Any) -> None:
-        """Follow ``app.store`` when it is shared, unless a store was given (the first app
-        wins)."""
-        self._store.bind(app)
 
     @property
     def _data(self) -> Store:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .loader import load_app
+from .loader import DEFAULT_APP_HELP, add_app_arguments, load_app
 
 __all__ = ["add_parser", "load_document", "run_generate"]
 
@@ -39,13 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "TypeScript (fetch, no dependencies)."
         ),
     )
-    generate.add_argument(
-        "app",
-        nargs="?",
-        default=None,
-        metavar="MODULE:APP",
-        help="the app (resolved as in `avian run`); not needed with --spec",
-    )
+    add_app_arguments(generate, help=f"{DEFAULT_APP_HELP}; not needed with --spec")
     generate.add_argument(
         "--lang",
         "-l",
@@ -65,9 +59,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         metavar="FILE",
         help="read the OpenAPI document from FILE (JSON, or YAML with PyYAML) instead of an app",
-    )
-    generate.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default: .)"
     )
     generate.add_argument(
         "--check",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .loader import load_app
+from .loader import add_app_arguments, load_app
 
 __all__ = ["add_parser", "run"]
 
@@ -25,15 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register ``avian db`` and its subcommands."""
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_argument_group("app and connection")
-    where.add_argument(
-        "--app",
-        default=None,
-        metavar="MODULE:APP",
-        help="the app (default: [tool.avian] app, $AVIAN_APP, then app.py/main.py/server.py)",
-    )
-    where.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default: .)"
-    )
+    add_app_arguments(where, option=True)
     where.add_argument("--name", default="sql", help="the SQL connection to migrate (default: sql)")
     where.add_argument(
         "--directory",

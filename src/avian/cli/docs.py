@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .loader import load_app
+from .loader import add_app_arguments, load_app
 
 __all__ = ["add_parser", "export", "summarise_changes"]
 
@@ -42,12 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "the file is missing or stale."
         ),
     )
-    exporter.add_argument(
-        "app", nargs="?", default=None, metavar="MODULE:APP", help="the app (as in `avian run`)"
-    )
-    exporter.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default: .)"
-    )
+    add_app_arguments(exporter)
     exporter.add_argument(
         "--format",
         choices=("json", "yaml"),
@@ -75,8 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "one, so the push stops until it is committed."
         ),
     )
-    on_push.add_argument("app", nargs="?", default=None, metavar="MODULE:APP")
-    on_push.add_argument("--app-dir", default=".")
+    add_app_arguments(on_push)
     on_push.add_argument("--out", default=DEFAULT_OUT, metavar="FILE")
     on_push.add_argument("--format", choices=("json", "yaml"), default=None)
     on_push.add_argument(
@@ -92,8 +86,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="serve the app's docs UI locally",
         description="Serve the app (and its docs pages) on 127.0.0.1 to preview the docs.",
     )
-    preview.add_argument("app", nargs="?", default=None, metavar="MODULE:APP")
-    preview.add_argument("--app-dir", default=".")
+    add_app_arguments(preview)
     preview.add_argument(
         "--port",
         type=int,
@@ -301,30 +294,24 @@ def summarise_changes(old: Any, new: Mapping[str, Any]) -> list[str]:
     """One line per added, removed or changed operation, schema and top-level section."""
     if not isinstance(old, Mapping):
         return ["the committed file is not an OpenAPI document"]
-    changes: list[str] = []
-    old_ops, new_ops = _operations(old), _operations(new)
-    for key in sorted(new_ops.keys() - old_ops.keys()):
-        changes.append(f"added operation {key}")
-    for key in sorted(old_ops.keys() - new_ops.keys()):
-        changes.append(f"removed operation {key}")
-    for key in sorted(old_ops.keys() & new_ops.keys()):
-        if old_ops[key] != new_ops[key]:
-            changes.append(f"changed operation {key}")
-    old_schemas = _section(old, "schemas")
-    new_schemas = _section(new, "schemas")
-    for name in sorted(new_schemas.keys() - old_schemas.keys()):
-        changes.append(f"added schema {name}")
-    for name in sorted(old_schemas.keys() - new_schemas.keys()):
-        changes.append(f"removed schema {name}")
-    for name in sorted(old_schemas.keys() & new_schemas.keys()):
-        if old_schemas[name] != new_schemas[name]:
-            changes.append(f"changed schema {name}")
+    changes = _entry_changes("operation", _operations(old), _operations(new))
+    changes += _entry_changes("schema", _section(old, "schemas"), _section(new, "schemas"))
     for key in sorted((old.keys() | new.keys()) - {"paths", "components"}):
         if old.get(key) != new.get(key):
             changes.append(f"changed {key}")
     if _section(old, "securitySchemes") != _section(new, "securitySchemes"):
         changes.append("changed securitySchemes")
     return changes or ["formatting differs (same content)"]
+
+
+def _entry_changes(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """``added/removed/changed <kind> <key>`` lines, each group in key order."""
+    changes = [f"added {kind} {key}" for key in sorted(new.keys() - old.keys())]
+    changes += [f"removed {kind} {key}" for key in sorted(old.keys() - new.keys())]
+    changes += [
+        f"changed {kind} {key}" for key in sorted(old.keys() & new.keys()) if old[key] != new[key]
+    ]
+    return changes
 
 
 def _operations(document: Mapping[str, Any]) -> dict[str, Any]:

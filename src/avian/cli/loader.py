@@ -8,6 +8,7 @@ the ``AVIAN_APP`` environment variable -> the first of ``app.py``, ``main.py``,
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import sys
@@ -19,10 +20,29 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..server import import_app
 
-__all__ = ["ENTRY_FILES", "load_app", "resolve_app_spec"]
+__all__ = ["ENTRY_FILES", "add_app_arguments", "load_app", "resolve_app_spec"]
 
 ENTRY_FILES = ("app.py", "main.py", "server.py")
 """Files tried, in order, when no app is named anywhere."""
+DEFAULT_APP_HELP = "the app (default: [tool.avian] app, $AVIAN_APP, then app.py/main.py/server.py)"
+
+
+def add_app_arguments(
+    parser: argparse._ActionsContainer,
+    *,
+    help: str = DEFAULT_APP_HELP,
+    option: bool = False,
+) -> None:
+    """Add what every command that loads an app takes: ``MODULE:APP`` (an optional
+    positional, or ``--app`` with ``option``) and ``--app-dir``; read them back with
+    ``load_app(args.app, Path(args.app_dir))``."""
+    if option:
+        parser.add_argument("--app", default=None, metavar="MODULE:APP", help=help)
+    else:
+        parser.add_argument("app", nargs="?", default=None, metavar="MODULE:APP", help=help)
+    parser.add_argument(
+        "--app-dir", default=".", help="directory to import the app from (default: .)"
+    )
 
 
 def resolve_app_spec(spec: str | None, app_dir: Path) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .loader import load_app
+from .loader import add_app_arguments, load_app
 
 __all__ = ["add_parser", "format_table", "route_rows", "run"]
 
@@ -24,16 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="print the route table",
         description="Print every route of an avian App: method, path, name and handler.",
     )
-    parser.add_argument(
-        "app",
-        nargs="?",
-        default=None,
-        metavar="MODULE:APP",
-        help="the app (resolved as in `avian run`)",
-    )
-    parser.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default: .)"
-    )
+    add_app_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.set_defaults(handler=run)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..server import import_app, serve
-from .loader import resolve_app_spec
+from .loader import add_app_arguments, resolve_app_spec
 
 __all__ = ["add_parser", "run"]
 
@@ -22,16 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Serve an ASGI app (an avian App or any ASGI callable) with uvicorn.",
         argument_default=argparse.SUPPRESS,
     )
-    parser.add_argument(
-        "app",
-        nargs="?",
-        default=None,
-        metavar="MODULE:APP",
-        help="the app to serve (default: [tool.avian] app, $AVIAN_APP, then app.py/main.py/server.py)",
-    )
-    parser.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default: .)"
-    )
+    add_app_arguments(parser)
     bind = parser.add_argument_group("binding")
     bind.add_argument(
         "--host", help="interface to bind (default 127.0.0.1; 0.0.0.0 or :: to expose)"

@@ -78,22 +78,22 @@ def operation_name(operation_id: str, tag: str | None) -> str:
 
 def python_identifier(name: str, fallback: str = "value") -> str:
     """``name`` made a usable Python identifier: leading digits and keywords get ``_``."""
-    if not name:
-        name = fallback
-    if name[0].isdigit():
-        name = f"_{name}"
-    if name in PYTHON_RESERVED:
-        name = f"{name}_"
-    return name
+    return _identifier(name, fallback, PYTHON_RESERVED)
 
 
 def typescript_identifier(name: str, fallback: str = "value") -> str:
     """``name`` made a usable TypeScript identifier (reserved words get a ``_`` suffix)."""
+    return _identifier(name, fallback, TYPESCRIPT_RESERVED)
+
+
+def _identifier(name: str, fallback: str, reserved: frozenset[str]) -> str:
+    """``name`` (``fallback`` when empty), ``_``-prefixed before a leading digit and
+    ``_``-suffixed when it is one of the ``reserved`` words."""
     if not name:
         name = fallback
     if name[0].isdigit():
         name = f"_{name}"
-    if name in TYPESCRIPT_RESERVED:
+    if name in reserved:
         name = f"{name}_"
     return name
 

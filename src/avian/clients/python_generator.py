@@ -12,7 +12,6 @@ import ast
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from .api_model import (
@@ -38,11 +37,11 @@ from .naming import (
 )
 from .openapi_reader import read_openapi
 from .python_types import PythonTypes, py_string
+from .runtime_source import runtime_source
 from .source_writer import SourceWriter, fit_brackets
 
 __all__ = ["generate_python_client"]
 
-_MARKER = "# --- RUNTIME STARTS ---"
 _WIDTH = 88
 _ALWAYS_TYPING = ("Any", "Final", "NamedTuple")
 _MODULE_NAMES = frozenset({"datetime", "decimal", "enum", "httpx", "msgspec", "uuid", "quote"})
@@ -60,15 +59,10 @@ def generate_python_client(document: Mapping[str, Any]) -> str:
     return _PythonGenerator(api, runtime_names).render()
 
 
-def _runtime_source() -> str:
-    text = resources.files(__package__).joinpath("python_runtime.py").read_text("utf-8")
-    return text.split(_MARKER, 1)[1].strip("\n")
-
-
 def _runtime_names() -> frozenset[str]:
     """Top-level names the runtime defines, which models must not reuse."""
     names: set[str] = {"Client", "AsyncClient"}
-    for node in ast.parse(_runtime_source()).body:
+    for node in ast.parse(runtime_source("python_runtime.py")).body:
         if isinstance(node, ast.ClassDef | ast.FunctionDef):
             names.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
@@ -132,7 +126,7 @@ class _PythonGenerator:
         out.blank()
         self._imports(out)
         out.blank(2)
-        out.line(_runtime_source())
+        out.line(runtime_source("python_runtime.py"))
         out.blank(2)
         out.line(models_and_clients)
         return out.text()
@@ -337,32 +331,19 @@ class _PythonGenerator:
                     cls = ns.async_class if is_async else ns.sync_class
                     out.line(f"self.{ns.attribute} = {cls}(self._caller)")
             out.blank()
-            if is_async:
-                out.line(f"async def __aenter__(self) -> {name}:")
-                with out.indented():
-                    out.line("return self")
-                out.blank()
-                out.line("async def __aexit__(self, *exc_info: object) -> None:")
-                with out.indented():
-                    out.line("await self.close()")
-                out.blank()
-                out.line("async def close(self) -> None:")
-                with out.indented():
-                    _docstring(out, ["Close the connections (unless ``http_client`` was given)."])
-                    out.line("await self._caller.close()")
-            else:
-                out.line(f"def __enter__(self) -> {name}:")
-                with out.indented():
-                    out.line("return self")
-                out.blank()
-                out.line("def __exit__(self, *exc_info: object) -> None:")
-                with out.indented():
-                    out.line("self.close()")
-                out.blank()
-                out.line("def close(self) -> None:")
-                with out.indented():
-                    _docstring(out, ["Close the connections (unless ``http_client`` was given)."])
-                    out.line("self._caller.close()")
+            define, wait, dunder = ("async def", "await ", "a") if is_async else ("def", "", "")
+            out.line(f"{define} __{dunder}enter__(self) -> {name}:")
+            with out.indented():
+                out.line("return self")
+            out.blank()
+            out.line(f"{define} __{dunder}exit__(self, *exc_info: object) -> None:")
+            with out.indented():
+                out.line(f"{wait}self.close()")
+            out.blank()
+            out.line(f"{define} close(self) -> None:")
+            with out.indented():
+                _docstring(out, ["Close the connections (unless ``http_client`` was given)."])
+                out.line(f"{wait}self._caller.close()")
             for method_name, op in top.operations:
                 out.blank()
                 self._operation_method(out, method_name, op, is_async=is_async)

@@ -126,6 +126,13 @@ def error_for(response: httpx.Response) -> ApiError:
     return ApiError(status, problem, response)
 
 
+def checked(response: httpx.Response) -> httpx.Response:
+    """``response`` itself, or its typed error raised for an error status."""
+    if response.status_code >= 400:
+        raise error_for(response)
+    return response
+
+
 def _issues(problem: Problem) -> list[Issue]:
     found: Any = None
     if isinstance(problem.details, dict):
@@ -193,9 +200,28 @@ class Prepared(NamedTuple):
 class CallerBase:
     """What the sync and async callers share: options and building requests."""
 
-    def __init__(self, base_url: str, headers: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, base_url: str, headers: Mapping[str, str] | None, timeout: float | None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
+        self.timeout = timeout
+
+    def send_options(
+        self,
+        request: Prepared,
+        timeout: float | UseDefault | None,
+    ) -> dict[str, Any]:
+        """The keyword arguments of ``httpx``'s ``request()`` for ``request``
+        (``USE_DEFAULT``: the client's timeout)."""
+        return {
+            "params": request.params,
+            "headers": request.headers,
+            "content": request.content,
+            "data": request.data,
+            "files": request.files,
+            "timeout": self.timeout if isinstance(timeout, UseDefault) else timeout,
+        }
 
     def prepare(
         self,
@@ -265,8 +291,7 @@ class SyncCaller(CallerBase):
         transport: httpx.BaseTransport | None,
         http_client: httpx.Client | None,
     ) -> None:
-        super().__init__(base_url, headers)
-        self.timeout = timeout
+        super().__init__(base_url, headers, timeout)
         self._owns_http = http_client is None
         self.http = http_client or httpx.Client(transport=transport)
 
@@ -275,19 +300,8 @@ class SyncCaller(CallerBase):
         request: Prepared,
         timeout: float | UseDefault | None,
     ) -> httpx.Response:
-        response = self.http.request(
-            request.method,
-            request.url,
-            params=request.params,
-            headers=request.headers,
-            content=request.content,
-            data=request.data,
-            files=request.files,
-            timeout=self.timeout if isinstance(timeout, UseDefault) else timeout,
-        )
-        if response.status_code >= 400:
-            raise error_for(response)
-        return response
+        options = self.send_options(request, timeout)
+        return checked(self.http.request(request.method, request.url, **options))
 
     def close(self) -> None:
         if self._owns_http:
@@ -305,8 +319,7 @@ class AsyncCaller(CallerBase):
         transport: httpx.AsyncBaseTransport | None,
         http_client: httpx.AsyncClient | None,
     ) -> None:
-        super().__init__(base_url, headers)
-        self.timeout = timeout
+        super().__init__(base_url, headers, timeout)
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(transport=transport)
 
@@ -315,19 +328,8 @@ class AsyncCaller(CallerBase):
         request: Prepared,
         timeout: float | UseDefault | None,
     ) -> httpx.Response:
-        response = await self.http.request(
-            request.method,
-            request.url,
-            params=request.params,
-            headers=request.headers,
-            content=request.content,
-            data=request.data,
-            files=request.files,
-            timeout=self.timeout if isinstance(timeout, UseDefault) else timeout,
-        )
-        if response.status_code >= 400:
-            raise error_for(response)
-        return response
+        options = self.send_options(request, timeout)
+        return checked(await self.http.request(request.method, request.url, **options))
 
     async def close(self) -> None:
         if self._owns_http:

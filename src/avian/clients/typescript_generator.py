@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from .api_model import (
@@ -36,11 +35,11 @@ from .naming import (
     pascal_case,
 )
 from .openapi_reader import read_openapi
+from .runtime_source import runtime_source
 from .source_writer import SourceWriter
 
 __all__ = ["generate_typescript_client"]
 
-_MARKER = "// --- RUNTIME STARTS ---"
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _GLOBALS = frozenset(
     [
@@ -84,15 +83,10 @@ def generate_typescript_client(document: Mapping[str, Any]) -> str:
     return _TypeScriptGenerator(api, runtime_names).render()
 
 
-def _runtime_source() -> str:
-    text = resources.files(__package__).joinpath("typescript_runtime.ts").read_text("utf-8")
-    return text.split(_MARKER, 1)[1].strip("\n")
-
-
 def _runtime_names() -> frozenset[str]:
     found = re.findall(
         r"^(?:export )?(?:interface|class|type|function|async function|const) (\w+)",
-        _runtime_source(),
+        runtime_source("typescript_runtime.ts"),
         flags=re.MULTILINE,
     )
     return frozenset({*found, "ApiClient", "createClient"})
@@ -176,7 +170,7 @@ class _TypeScriptGenerator:
         _comment(out, header)
         out.line("/* eslint-disable */")
         out.blank()
-        out.line(_runtime_source())
+        out.line(runtime_source("typescript_runtime.ts"))
         for model in self.api.models:
             out.blank()
             self._model(out, model)
@@ -347,11 +341,7 @@ class _TypeScriptGenerator:
         out.line(f"export type {method.output_type} = {self._output(op)[0]};")
 
     def _signature(self, method: _Method) -> str:
-        if method.input_type is None:
-            return "(options?: RequestOptions)"
-        if method.input_optional:
-            return f"(input?: {method.input_type}, options?: RequestOptions)"
-        return f"(input: {method.input_type}, options?: RequestOptions)"
+        return f"({_parameters(method, input_default=False)})"
 
     def _method_doc(self, method: _Method) -> list[str]:
         op = method.operation
@@ -446,18 +436,11 @@ class _TypeScriptGenerator:
         out.line("}")
 
     def _arrow_method(self, out: SourceWriter, method: _Method) -> None:
-        params = self._arrow_params(method)
+        params = _parameters(method, input_default=True)
         out.line(f"{method.name}: ({params}): Promise<{method.output_type}> => {{")
         with out.indented():
             self._method_body(out, method, "transport")
         out.line("},")
-
-    def _arrow_params(self, method: _Method) -> str:
-        if method.input_type is None:
-            return "options?: RequestOptions"
-        if method.input_optional:
-            return f"input: {method.input_type} = {{}}, options?: RequestOptions"
-        return f"input: {method.input_type}, options?: RequestOptions"
 
     def _method_body(self, out: SourceWriter, method: _Method, transport: str) -> None:
         source = "input"
@@ -509,3 +492,16 @@ def _split_union(text: str) -> list[str]:
     if current:
         parts.append(current)
     return parts
+
+
+def _parameters(method: _Method, *, input_default: bool) -> str:
+    """A method's ``input`` and ``options`` parameters; an optional input is ``input?: T``,
+    or ``input: T = {}`` with ``input_default`` (so the body need not check for it)."""
+    options = "options?: RequestOptions"
+    if method.input_type is None:
+        return options
+    if not method.input_optional:
+        return f"input: {method.input_type}, {options}"
+    if input_default:
+        return f"input: {method.input_type} = {{}}, {options}"
+    return f"input?: {method.input_type}, {options}"

@@ -291,16 +291,22 @@ def _sequence(value: Any, hint: Any, text_ok: bool) -> Collection[Any]:
     return make(converted)
 
 
-def _mapping(value: Any, hint: Any, text_ok: bool) -> dict[Any, Any]:
-    args = get_args(hint)
-    key_hint, value_hint = args if len(args) == 2 else (Any, Any)
-    expected = describe(hint)
+def _object(value: Any, text_ok: bool, expected: str) -> Mapping[Any, Any]:
+    """``value`` as a mapping: itself, or (where text is accepted) a JSON object."""
     if isinstance(value, str):
         if not text_ok or not value.strip().startswith("{"):
             raise ConversionError(expected)
         value = _json(value.strip(), expected)
     if not isinstance(value, Mapping):
         raise ConversionError(expected)
+    return value
+
+
+def _mapping(value: Any, hint: Any, text_ok: bool) -> dict[Any, Any]:
+    args = get_args(hint)
+    key_hint, value_hint = args if len(args) == 2 else (Any, Any)
+    expected = describe(hint)
+    value = _object(value, text_ok, expected)
     result: dict[Any, Any] = {}
     for key, item in value.items():
         try:
@@ -314,12 +320,7 @@ def _record(value: Any, hint: type, text_ok: bool) -> Any:
     if isinstance(value, hint):
         return value
     expected = describe(hint)
-    if isinstance(value, str):
-        if not text_ok or not value.strip().startswith("{"):
-            raise ConversionError(expected)
-        value = _json(value.strip(), expected)
-    if not isinstance(value, Mapping):
-        raise ConversionError(expected)
+    value = _object(value, text_ok, expected)
     hints = record_hints(hint)
     kwargs: dict[str, Any] = {}
     for key, item in value.items():

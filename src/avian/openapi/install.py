@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,27 +69,27 @@ def install_openapi(app: App) -> None:
             return
         app.add_route(path, handler, methods=["GET"], name=name, include_in_schema=False, **options)
 
+    def document_route(
+        kind: str, encode: Callable[[dict[str, Any]], bytes], media_type: str
+    ) -> Callable[[Context], Awaitable[Response]]:
+        """A handler serving the document encoded by ``encode``, encoded once per
+        ``root_path`` it is served under."""
+
+        async def serve_document(ctx: Context) -> Response:
+            key = (kind, ctx.scope.get("root_path", ""))
+            body = served.get(key)
+            if body is None:
+                body = served[key] = encode(document_for(ctx))
+            return Response(body, media_type=media_type)
+
+        return serve_document
+
     if config.openapi_url:
-
-        async def openapi_json(ctx: Context) -> Response:
-            key = ("json", ctx.scope.get("root_path", ""))
-            body = served.get(key)
-            if body is None:
-                body = served[key] = document_json(document_for(ctx))
-            return Response(body, media_type="application/json")
-
-        add(config.openapi_url, "openapi:json", openapi_json)
-
+        json_route = document_route("json", document_json, "application/json")
+        add(config.openapi_url, "openapi:json", json_route)
     if config.yaml_url:
-
-        async def openapi_yaml(ctx: Context) -> Response:
-            key = ("yaml", ctx.scope.get("root_path", ""))
-            body = served.get(key)
-            if body is None:
-                body = served[key] = document_yaml(document_for(ctx))
-            return Response(body, media_type=YAML_MEDIA_TYPE)
-
-        add(config.yaml_url, "openapi:yaml", openapi_yaml)
+        yaml_route = document_route("yaml", document_yaml, YAML_MEDIA_TYPE)
+        add(config.yaml_url, "openapi:yaml", yaml_route)
 
     if config.docs_url:
         _install_pages(app, config, config.docs_url, add)

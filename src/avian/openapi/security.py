@@ -50,13 +50,18 @@ class BasicCredentials:
     password: str
 
 
+@dataclass(eq=False)
 class SecurityScheme:
-    """Base of every scheme: the OpenAPI object, and the dependency call."""
+    """Base of every scheme: the options every scheme takes (keyword-only, after the
+    scheme's own), the OpenAPI object, and the dependency call."""
 
-    scheme_name: str | None
-    description: str | None
-    auto_error: bool
-    verify: Verifier | None
+    description: str | None = field(default=None, kw_only=True)
+    scheme_name: str | None = field(default=None, kw_only=True)
+    """The name used when the scheme is found in a dependency but not registered."""
+    auto_error: bool = field(default=True, kw_only=True)
+    """``False``: missing credentials give ``None`` instead of a 401."""
+    verify: Verifier | None = field(default=None, kw_only=True)
+    """Checks the credentials: ``(credentials, ctx) -> principal``; falsy answers 403."""
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI Security Scheme Object."""
@@ -107,25 +112,8 @@ def _authorization(ctx: Context, expected: str) -> str | None:
     return credentials or None
 
 
-@dataclass(eq=False)
-class HTTPBearer(SecurityScheme):
-    """``Authorization: Bearer <token>``; the dependency's value is the token string."""
-
-    bearer_format: str | None = None
-    """A hint such as ``"JWT"``."""
-    description: str | None = None
-    scheme_name: str | None = None
-    """The name used when the scheme is found in a dependency but not registered."""
-    auto_error: bool = True
-    """``False``: a missing token gives ``None`` instead of a 401."""
-    verify: Verifier | None = None
-
-    def openapi(self) -> dict[str, Any]:
-        scheme = self._base("http")
-        scheme["scheme"] = "bearer"
-        if self.bearer_format:
-            scheme["bearerFormat"] = self.bearer_format
-        return scheme
+class _BearerToken(SecurityScheme):
+    """Schemes whose credentials are ``Authorization: Bearer <token>`` (the value)."""
 
     def extract(self, ctx: Context) -> str | None:
         return _authorization(ctx, "bearer")
@@ -135,14 +123,25 @@ class HTTPBearer(SecurityScheme):
 
 
 @dataclass(eq=False)
+class HTTPBearer(_BearerToken):
+    """``Authorization: Bearer <token>``; the dependency's value is the token string."""
+
+    bearer_format: str | None = None
+    """A hint such as ``"JWT"``."""
+
+    def openapi(self) -> dict[str, Any]:
+        scheme = self._base("http")
+        scheme["scheme"] = "bearer"
+        if self.bearer_format:
+            scheme["bearerFormat"] = self.bearer_format
+        return scheme
+
+
+@dataclass(eq=False)
 class HTTPBasic(SecurityScheme):
     """``Authorization: Basic base64(user:password)``; the value is :class:`BasicCredentials`."""
 
     realm: str | None = None
-    description: str | None = None
-    scheme_name: str | None = None
-    auto_error: bool = True
-    verify: Verifier | None = None
 
     def openapi(self) -> dict[str, Any]:
         scheme = self._base("http")
@@ -176,10 +175,6 @@ class APIKey(SecurityScheme):
     name: str = "X-API-Key"
     """The header, query parameter or cookie name."""
     location: Literal["header", "query", "cookie"] = "header"
-    description: str | None = None
-    scheme_name: str | None = None
-    auto_error: bool = True
-    verify: Verifier | None = None
 
     def __post_init__(self) -> None:
         if self.location not in ("header", "query", "cookie"):
@@ -244,7 +239,7 @@ _FLOW_NAMES = {
 
 
 @dataclass(eq=False)
-class OAuth2(SecurityScheme):
+class OAuth2(_BearerToken):
     """OAuth2 with its flows and scopes; the value is the bearer token.
 
     ``OAuth2(flows={"password": OAuthFlow(token_url="/token", scopes={"read": "..."})})``;
@@ -252,10 +247,6 @@ class OAuth2(SecurityScheme):
     """
 
     flows: Mapping[str, OAuthFlow | Mapping[str, Any]] = field(default_factory=dict)
-    description: str | None = None
-    scheme_name: str | None = None
-    auto_error: bool = True
-    verify: Verifier | None = None
 
     def __post_init__(self) -> None:
         if not self.flows:
@@ -294,22 +285,12 @@ class OAuth2(SecurityScheme):
         scheme["flows"] = flows
         return scheme
 
-    def extract(self, ctx: Context) -> str | None:
-        return _authorization(ctx, "bearer")
-
-    def challenge(self) -> dict[str, str]:
-        return {"www-authenticate": "Bearer"}
-
 
 @dataclass(eq=False)
-class OpenIdConnect(SecurityScheme):
+class OpenIdConnect(_BearerToken):
     """OpenID Connect discovery; the value is the bearer token."""
 
     openid_connect_url: str = ""
-    description: str | None = None
-    scheme_name: str | None = None
-    auto_error: bool = True
-    verify: Verifier | None = None
 
     def __post_init__(self) -> None:
         if not self.openid_connect_url:
@@ -319,12 +300,6 @@ class OpenIdConnect(SecurityScheme):
         scheme = self._base("openIdConnect")
         scheme["openIdConnectUrl"] = self.openid_connect_url
         return scheme
-
-    def extract(self, ctx: Context) -> str | None:
-        return _authorization(ctx, "bearer")
-
-    def challenge(self) -> dict[str, str]:
-        return {"www-authenticate": "Bearer"}
 
 
 def scheme_object(value: Any, name: str) -> dict[str, Any]:

@@ -162,6 +162,15 @@ def embedded_body_reader(
     return read_embedded
 
 
+async def _form_values(ctx: Context, alias: str, loc: list[str | int], default: Any) -> list[Any]:
+    """Every value of form field ``alias`` (empty when not sent: the caller's default
+    applies); a 422 when it is missing and ``default`` is ``REQUIRED``."""
+    values: list[Any] = (await ctx.request.form()).get_all(alias)
+    if not values and default is REQUIRED:
+        raise RequestValidationError([missing_issue(loc)])
+    return values
+
+
 def form_field_reader(
     alias: str,
     convert: Converter | None,
@@ -173,11 +182,8 @@ def form_field_reader(
     loc: list[str | int] = ["body", alias]
 
     async def read_field(ctx: Context) -> Any:
-        form = await ctx.request.form()
-        values = form.get_all(alias)
+        values = await _form_values(ctx, alias, loc, default)
         if not values:
-            if default is REQUIRED:
-                raise RequestValidationError([missing_issue(loc)])
             return default
         issues = []
         out: list[Any] = []
@@ -207,11 +213,8 @@ def file_reader(alias: str, many: bool, default: Any) -> BodyReader:
     loc: list[str | int] = ["body", alias]
 
     async def read_file(ctx: Context) -> Any:
-        form = await ctx.request.form()
-        values = form.get_all(alias)
+        values = await _form_values(ctx, alias, loc, default)
         if not values:
-            if default is REQUIRED:
-                raise RequestValidationError([missing_issue(loc)])
             return default
         files = [v for v in values if isinstance(v, UploadFile)]
         if len(files) != len(values):

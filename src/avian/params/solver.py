@@ -45,8 +45,6 @@ from .body import (
 )
 from .conversion import (
     LENGTH_CONSTRAINTS,
-    NUMERIC_CONSTRAINTS,
-    TEXT_CONSTRAINTS,
     Converter,
     constraint_meta,
     merge_meta,
@@ -54,7 +52,6 @@ from .conversion import (
 )
 from .dependencies import (
     ASYNC,
-    GENERATOR_MODES,
     SYNC,
     THREAD,
     Step,
@@ -116,6 +113,37 @@ class Argument:
         self.kind = kind
         """``ctx``, ``path`` (passed as routed), ``body``, or ``other``."""
         self.param_kind = param_kind
+
+
+def _call_slots(arguments: list[Argument]) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
+    """How a function is called from the slots: positional-only slots, then
+    ``(keyword, slot)`` pairs."""
+    positional = tuple(
+        a.slot for a in arguments if a.param_kind is inspect.Parameter.POSITIONAL_ONLY
+    )
+    keywords = tuple(
+        (a.name, a.slot) for a in arguments if a.param_kind is not inspect.Parameter.POSITIONAL_ONLY
+    )
+    return positional, keywords
+
+
+def _documentation(marker: ParamInfo | None) -> dict[str, Any]:
+    """The OpenAPI documentation a marker gives its parameter's spec (the spec's defaults
+    without one)."""
+    if marker is None:
+        return {}
+    return {
+        "description": marker.description,
+        "examples": marker.examples,
+        "deprecated": marker.deprecated,
+        "include_in_schema": marker.include_in_schema,
+    }
+
+
+def _item_constraints(constraints: Constraints) -> Constraints:
+    """The constraints of a list parameter that apply to each item (bounds and patterns;
+    the length ones bound the list)."""
+    return dataclasses.replace(constraints, **dict.fromkeys(LENGTH_CONSTRAINTS))
 
 
 class InputCompiler:
@@ -295,14 +323,7 @@ class InputCompiler:
         name = _callable_name(actual)
         arguments = self.bind(actual, f"{self.where}: dependency {name}", (*stack, provider))
         slot = self._slot()
-        positional = tuple(
-            a.slot for a in arguments if a.param_kind is inspect.Parameter.POSITIONAL_ONLY
-        )
-        keywords = tuple(
-            (a.name, a.slot)
-            for a in arguments
-            if a.param_kind is not inspect.Parameter.POSITIONAL_ONLY
-        )
+        positional, keywords = _call_slots(arguments)
         mode = provider_mode(actual, marker.blocking)
         self.steps.append(Step(slot, actual, mode, positional, keywords, name))
         if marker.use_cache:
@@ -359,11 +380,8 @@ class InputCompiler:
                 alias=alias,
                 annotation=annotation,
                 required=True,
-                description=marker.description if marker else None,
-                examples=marker.examples if marker else (),
-                deprecated=marker.deprecated if marker else False,
-                include_in_schema=marker.include_in_schema if marker else True,
                 constraints=constraints,
+                **_documentation(marker),
             )
         )
         if convert is None and alias == name:
@@ -418,15 +436,7 @@ class InputCompiler:
         if item is not None:
             container, item_type = item
             item_type, item_extras = split_annotated(item_type)
-            item_constraints = merge_meta(
-                Constraints(
-                    **{
-                        n: getattr(constraints, n)
-                        for n in (*NUMERIC_CONSTRAINTS, *TEXT_CONSTRAINTS)
-                    }
-                ),
-                item_extras,
-            )
+            item_constraints = merge_meta(_item_constraints(constraints), item_extras)
             if not is_scalar(item_type):
                 raise ConfigurationError(f"{where}: {source} values must be scalars")
             convert = scalar_converter(item_type, item_constraints, where)
@@ -458,11 +468,8 @@ class InputCompiler:
             required=required,
             default=None if required or default is _ABSENT else default,
             nullable=nullable or (not required and default is None),
-            description=marker.description if marker else None,
-            examples=marker.examples if marker else (),
-            deprecated=marker.deprecated if marker else False,
-            include_in_schema=marker.include_in_schema if marker else True,
             constraints=constraints,
+            **_documentation(marker),
         )
         return extract, spec
 
@@ -606,9 +613,7 @@ class InputCompiler:
         container = None
         if item is not None:
             container, item_type = item
-            item_constraints = Constraints(
-                **{n: getattr(constraints, n) for n in (*NUMERIC_CONSTRAINTS, *TEXT_CONSTRAINTS)}
-            )
+            item_constraints = _item_constraints(constraints)
             target = split_annotated(item_type)[0]
         else:
             item_constraints = constraints
@@ -722,72 +727,33 @@ class InputCompiler:
         arguments: list[Argument],
     ) -> Solver:
         """The compiled ``async (ctx, finish)`` for the handler called with ``arguments``."""
-        n = self.slots
-        path = tuple(self.path)
-        query = tuple(self.query)
-        header = tuple(self.header)
-        cookie = tuple(self.cookie)
-        readers = tuple(self.readers)
-        requests = tuple(self.request_slots)
         steps = tuple(
             (s.slot, s.call, s.mode, s.positional, s.keywords, s.name) for s in self.steps
         )
-        positional = tuple(
-            a.slot for a in arguments if a.param_kind is inspect.Parameter.POSITIONAL_ONLY
-        )
-        keywords = tuple(
-            (a.name, a.slot)
-            for a in arguments
-            if a.param_kind is not inspect.Parameter.POSITIONAL_ONLY
-        )
-        has_generators = any(s.mode in GENERATOR_MODES for s in self.steps)
-
+        positional, keywords = _call_slots(arguments)
         if not steps and not positional:
             return self._solver_without_dependencies(invoke, arguments)
 
-        collect = _collector(path, query, header, cookie)
+        n = self.slots
+        collect = _collector(
+            tuple(self.path),
+            tuple(self.query),
+            tuple(self.header),
+            tuple(self.cookie),
+            tuple(self.request_slots),
+        )
+        readers = tuple(self.readers)
 
-        async def gather(ctx: Context) -> list[Any]:
+        async def solve(ctx: Context, finish: Finish) -> Any:
             values: list[Any] = [None] * n
             values[CTX_SLOT] = ctx
             issues: list[Issue] = []
             collect(ctx, values, issues)
-            for slot, reader in readers:
-                try:
-                    values[slot] = await reader(ctx)
-                except RequestValidationError as exc:
-                    issues.extend(exc.issues)
+            if readers:
+                await _read_bodies(ctx, readers, values, issues)
             if issues:
                 raise RequestValidationError(_unique(issues))
-            if requests:
-                request = ctx.request
-                for slot in requests:
-                    values[slot] = request
-            return values
-
-        if not has_generators:
-
-            async def solve(ctx: Context, finish: Finish) -> Any:
-                values = await gather(ctx)
-                for slot, call, mode, pos, kw, _ in steps:
-                    kwargs = {k: values[s] for k, s in kw}
-                    args = [values[s] for s in pos]
-                    if mode == ASYNC:
-                        values[slot] = await call(*args, **kwargs)
-                    elif mode == SYNC:
-                        values[slot] = call(*args, **kwargs)
-                    else:
-                        values[slot] = await _in_thread(call, args, kwargs)
-                value = await invoke(
-                    *[values[s] for s in positional], **{k: values[s] for k, s in keywords}
-                )
-                return finish(ctx, value)
-
-            return solve
-
-        async def solve_with_teardown(ctx: Context, finish: Finish) -> Any:
-            values = await gather(ctx)
-            started: list[tuple[Any, int, str]] = []
+            started: list[tuple[Any, int, str]] = []  # open generator providers
             try:
                 for slot, call, mode, pos, kw, name in steps:
                     kwargs = {k: values[s] for k, s in kw}
@@ -814,13 +780,13 @@ class InputCompiler:
                 await close_generators(started, None)
             return result
 
-        return solve_with_teardown
+        return solve
 
     def _solver_without_dependencies(
         self, invoke: Callable[..., Awaitable[Any]], arguments: list[Argument]
     ) -> Solver:
         """A handler without dependencies: its inputs go straight into its keyword
-        arguments (no slot array, one coroutine frame)."""
+        arguments (no slot array, one coroutine frame unless it reads a body)."""
         names = {a.slot: a.name for a in arguments if a.slot != CTX_SLOT}
         ctx_names = tuple(a.name for a in arguments if a.slot == CTX_SLOT)
         collect = _collector(
@@ -828,27 +794,18 @@ class InputCompiler:
             tuple((names[slot], extract) for slot, extract in self.query),
             tuple((names[slot], extract) for slot, extract in self.header),
             tuple((names[slot], extract) for slot, extract in self.cookie),
+            tuple(names[slot] for slot in self.request_slots),
         )
         readers = tuple((names[slot], reader) for slot, reader in self.readers)
-        requests = tuple(names[slot] for slot in self.request_slots)
 
         async def solve_arguments(ctx: Context, finish: Finish) -> Any:
-            kwargs: dict[str, Any] = {}
-            for name in ctx_names:
-                kwargs[name] = ctx
+            kwargs: dict[str, Any] = dict.fromkeys(ctx_names, ctx)
             issues: list[Issue] = []
             collect(ctx, kwargs, issues)
-            for name, reader in readers:
-                try:
-                    kwargs[name] = await reader(ctx)
-                except RequestValidationError as exc:
-                    issues.extend(exc.issues)
+            if readers:
+                await _read_bodies(ctx, readers, kwargs, issues)
             if issues:
                 raise RequestValidationError(_unique(issues))
-            if requests:
-                request = ctx.request
-                for name in requests:
-                    kwargs[name] = request
             return finish(ctx, await invoke(**kwargs))
 
         return solve_arguments
@@ -859,9 +816,11 @@ def _collector(
     query: tuple[tuple[Any, Extractor], ...],
     header: tuple[tuple[Any, Extractor], ...],
     cookie: tuple[tuple[Any, Extractor], ...],
+    requests: tuple[Any, ...],
 ) -> Callable[[Context, Any, list[Issue]], None]:
     """``collect(ctx, store, issues)``: every text input converted into ``store[key]``
-    (a slot array or a keyword dict), problems appended to ``issues``."""
+    (a slot array or a keyword dict) and the request into its ``requests`` keys; problems
+    appended to ``issues``."""
 
     def collect(ctx: Context, store: Any, issues: list[Issue]) -> None:
         if path:
@@ -887,8 +846,24 @@ def _collector(
             mapping = ctx.request.cookies
             for key, extract in cookie:
                 store[key] = extract(mapping, issues)
+        if requests:
+            request = ctx.request
+            for key in requests:
+                store[key] = request
 
     return collect
+
+
+async def _read_bodies(
+    ctx: Context, readers: tuple[tuple[Any, BodyReader], ...], store: Any, issues: list[Issue]
+) -> None:
+    """Every body reader's value into ``store[key]``; what they refuse appended to
+    ``issues`` (so one 422 lists body and text problems together)."""
+    for key, reader in readers:
+        try:
+            store[key] = await reader(ctx)
+        except RequestValidationError as exc:
+            issues.extend(exc.issues)
 
 
 def model_name(handler_name: str, suffix: str) -> str:

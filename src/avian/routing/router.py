@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound="Router")
 
 Hook = Callable[["Context"], Any]
 """``async def hook(ctx)``; a before hook ends the request by returning a value."""
@@ -491,9 +492,7 @@ class Router:
             security=security,
             include_in_schema=include_in_schema,
         )
-        child._parent = self
-        self._children.append(("", child))
-        return child
+        return self._attach(child)
 
     def using(self, *middleware: Middleware) -> Router:
         """A prefix-less child whose routes get extra middleware (a reusable chain)."""
@@ -519,9 +518,14 @@ class Router:
             if node is router:
                 raise ConfigurationError("including this router would create a cycle")
             node = node._parent
-        router._parent = self
-        self._children.append((normalize_prefix(prefix), router))
+        self._attach(router, normalize_prefix(prefix))
         return self
+
+    def _attach(self, child: R, prefix: str = "") -> R:
+        """Make ``child`` a child of this router, under ``prefix`` (normalised)."""
+        child._parent = self
+        self._children.append((prefix, child))
+        return child
 
     routes_from = include
 

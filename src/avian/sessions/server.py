@@ -18,7 +18,7 @@ from typing import Any, Unpack
 from ..context import Context
 from ..http.response import Response
 from ..stores import Store
-from ..stores.selection import FeatureStore
+from ..stores.selection import FeatureStore, UsesFeatureStore
 from .backend import (
     SessionBackend,
     SessionOptions,
@@ -35,7 +35,7 @@ __all__ = ["Session", "SessionManager"]
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-class Session(SessionBackend):
+class Session(UsesFeatureStore, SessionBackend):
     """Server-side sessions kept in ``store``; by default a private memory store, or the
     app's shared store (``app.store``, under ``key_prefix``) when the app runs with
     ``App(redis_url=...)`` or ``app.store`` was assigned, learnt from the first request.
@@ -63,19 +63,6 @@ class Session(SessionBackend):
         super().__init__(cookie_name=cookie_name, **options)
         self._store = FeatureStore(store, "Session")
         self.key_prefix = key_prefix
-
-    @property
-    def store(self) -> Store:
-        """Where records live: the ``store=`` given, else the app's shared store once a
-        request has been served, else a private memory store."""
-        return self._store.get()
-
-    @store.setter
-    def store(self, value: Store) -> None:
-        self._store.use(value)
-
-    def bind_app(self, app: Any) -> None:
-        self._store.bind(app)
 
     def key(self, session_id: str) -> str:
         """The store key of a session id (``session:<id>``)."""

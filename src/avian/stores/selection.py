@@ -18,7 +18,7 @@ from ..errors import ConfigurationError
 from .base import Store
 from .memory import MemoryStore
 
-__all__ = ["FeatureStore", "default_store", "shares_app_store"]
+__all__ = ["FeatureStore", "UsesFeatureStore", "default_store", "shares_app_store"]
 
 
 def default_store(redis_url: str | None) -> Store:
@@ -101,3 +101,27 @@ class FeatureStore:
         if private is None:
             private = self._private = self._make_private()
         return private
+
+
+class UsesFeatureStore:
+    """The ``store`` property and ``bind_app`` of a feature that keeps its data in the
+    :class:`FeatureStore` it sets as ``self._store`` (sessions, CSRF, the cache)."""
+
+    __slots__ = ()
+
+    _store: FeatureStore
+
+    @property
+    def store(self) -> Store:
+        """Where the feature keeps its data: the ``store=`` given, else the app's shared
+        store once a request has been served, else a private memory store."""
+        return self._store.get()
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store.use(value)
+
+    def bind_app(self, app: Any) -> None:
+        """Follow ``app.store`` when it is shared, unless a store was given (the first app
+        wins; the feature's middleware calls this on every request)."""
+        self._store.bind(app)
