@@ -9,6 +9,15 @@ before/after hooks.  A layer's middleware wraps its hooks and everything inside 
 which is YinzerFlow's documented order (MW-09).  Errors raised inside a layer become error
 responses at that layer's boundary, so after hooks and middleware always see a response
 (``ctx.error`` holds the exception).  Empty layers add no call at all.
+
+Internal protocol, for built-in middleware on the hot path: a middleware whose *type*
+defines ``__avian_wrap__(self, inner, on_error) -> Runner`` is asked, at compile time, for
+its own runner around ``inner`` instead of getting the generic wrapper (a ``call_next``
+closure and three coroutine frames per request).  The runner must keep the generic
+semantics: errors raised by ``inner`` become ``await on_error(ctx, exc)``, errors of its
+own propagate to the enclosing layer, ``inner`` is not called when the response was
+already chosen (``ctx.dispatched`` with a ``ctx._response``: that response is used), and
+the response returned is stored in ``ctx._response``.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ if TYPE_CHECKING:
     from .context import Context
     from .params import HandlerPlan
 
-__all__ = ["Runner", "compile_pipeline", "finalize", "to_response"]
+__all__ = ["ErrorConverter", "Runner", "compile_pipeline", "finalize", "to_response"]
 
 Runner = Callable[["Context"], Awaitable[Response]]
 ErrorConverter = Callable[["Context", Exception], Awaitable[Response]]
@@ -163,7 +172,11 @@ def compile_pipeline(
         if level.before or level.after:
             run = _wrap_hooks(level.before, level.after, run, status, on_error)
         for mw in reversed(level.middleware):
-            run = _wrap_middleware(mw, run, on_error)
+            wrap = getattr(type(mw), "__avian_wrap__", None)
+            if wrap is not None:
+                run = wrap(mw, run, on_error)
+            else:
+                run = _wrap_middleware(mw, run, on_error)
     return run
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from math import floor
 from typing import TYPE_CHECKING, Any
 
 from .result import RateLimitResult
@@ -72,19 +73,20 @@ def sliding_window(state: State, now: float, rule: Rule) -> RateLimitResult:
     limit = rule.limit
     current: int = state[3]
     previous: int = state[4]
+    left = end - now
     if not previous:
         # PERF: no weighted part, so the count is exact in integers.
         if current < limit:
             state[3] = current + 1
             state[1] = end + window
-            return _new(_Result, (True, limit - current - 1, limit, end, end - now, 0.0, False))
+            return _new(_Result, (True, limit - current - 1, limit, end, left, 0.0, False))
     else:
-        used = previous * ((end - now) / window) + current
+        used = previous * (left / window) + current
         if used + 1.0 <= limit:
             state[3] = current + 1
             state[1] = end + window  # the count still weighs in during the next window
-            remaining = int(limit - used - 1.0)
-            return _new(_Result, (True, remaining, limit, end, end - now, 0.0, False))
+            remaining = floor(limit - used - 1.0)  # PERF: floor() of a float beats int()
+            return _new(_Result, (True, remaining, limit, end, left, 0.0, False))
     if current + 1 <= limit:
         # Wait until the previous window's weight has shrunk enough.
         free_at = end - (limit - 1 - current) * window / previous
@@ -135,7 +137,7 @@ def token_bucket(state: State, now: float, rule: Rule) -> RateLimitResult:
         state[2] = tokens
         full_in = (capacity - tokens) / rate
         state[1] = now + full_in
-        remaining = int(tokens + _EPSILON)
+        remaining = floor(tokens + _EPSILON)
         return _new(_Result, (True, remaining, capacity, now + full_in, full_in, 0.0, False))
     state[2] = tokens
     state[1] = now + (capacity - tokens) / rate
@@ -165,7 +167,8 @@ def fixed_window(state: State, now: float, rule: Rule) -> RateLimitResult:
     count = state[3]
     if count < limit:
         state[3] = count + 1.0
-        return _new(_Result, (True, int(limit - count - 1.0), limit, end, end - now, 0.0, False))
+        remaining = floor(limit - count - 1.0)
+        return _new(_Result, (True, remaining, limit, end, end - now, 0.0, False))
     retry = end - now
     return RateLimitResult(False, 0, limit, end, retry, retry)
 
