@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ..errors import ConfigurationError
-from ..routing.router import _untyped
+from ..openapi.document import compiled_routes, openapi_path
 from .cache import AnswerCache, answer_key
 from .client import LLMError, complete_json
 from .config import LLMConfig
@@ -66,13 +66,12 @@ class DocsEnhancement:
 
 
 def _operations(app: App) -> list[tuple[str, str, Callable[..., Any], dict[str, Any]]]:
-    """``(method, path, handler, route options)`` for every HTTP route, OpenAPI spelling."""
+    """``(method, path, handler, route options)`` for every HTTP route, spelled as the
+    document spells them (operations missing from it are skipped by the caller)."""
     app._freeze()
     found = []
-    for full, definition, _levels in app.walk():
-        if definition.kind != "http" or not callable(definition.handler):
-            continue
-        path = _untyped(full)
+    for route, definition in compiled_routes(app):
+        path = openapi_path(route)
         methods = definition.methods or tuple(v.upper() for v in HTTP_VERBS)
         for method in methods:
             found.append((method.lower(), path, definition.handler, definition.options))

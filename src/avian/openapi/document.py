@@ -96,11 +96,11 @@ class _Builder:
 
     def build(self) -> dict[str, Any]:
         paths: dict[str, dict[str, Any]] = {}
-        for route, definition in _compiled_routes(self.app):
+        for route, definition in compiled_routes(self.app):
             chain = _router_chain(definition.router)
             if not _included(definition, chain):
                 continue
-            path = _openapi_path(route)
+            path = openapi_path(route)
             methods = definition.methods or ANY_METHOD_OPERATIONS
             documented = [m for m in methods if not (m == "HEAD" and "GET" in methods)]
             for method in documented:
@@ -559,7 +559,7 @@ class _Builder:
 # --- routes ---------------------------------------------------------------------------------------
 
 
-def _compiled_routes(app: App) -> Iterator[tuple[Route, RouteDef]]:
+def compiled_routes(app: App) -> Iterator[tuple[Route, RouteDef]]:
     """Compiled routes in registration order."""
     by_definition: dict[int, Route] = {}
     for entry in app._table.entries():
@@ -588,7 +588,8 @@ def _included(definition: RouteDef, chain: list[Router]) -> bool:
     return all(router.include_in_schema for router in chain)
 
 
-def _openapi_path(route: Route) -> str:
+def openapi_path(route: Route) -> str:
+    """The route's path as OpenAPI spells it (``/users/{id}``, converters dropped)."""
     parts = [
         "{" + segment.param + "}" if segment.param is not None else segment.text
         for segment in route.pattern.segments
